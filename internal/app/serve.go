@@ -1,0 +1,132 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	ganetimgr "github.com/ganetimgr/ganetimgr"
+	"github.com/ganetimgr/ganetimgr/internal/auth"
+	"github.com/ganetimgr/ganetimgr/internal/config"
+	"github.com/ganetimgr/ganetimgr/internal/i18n"
+	"github.com/ganetimgr/ganetimgr/internal/store"
+	"github.com/ganetimgr/ganetimgr/internal/web"
+)
+
+// NewHasher returns the password hasher with ganetimgr's parameters, at most
+// two hashes per core at a time.
+func NewHasher() *auth.Hasher { return auth.NewHasher(auth.DefaultArgon2(), 2*runtime.NumCPU()) }
+
+// Serve runs the site until ctx ends, then drains in-flight requests for at
+// most cfg.ShutdownTimeout. out receives the one-time administrator password
+// of the embedded mode.
+func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, version string, out io.Writer) error {
+	db, err := OpenDatabase(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	migrator, err := store.NewMigrator(db.Pool, ganetimgr.Migrations())
+	if err != nil {
+		return err
+	}
+	defer migrator.Close()
+	if cfg.AutoMigrate {
+		if err := Migrate(ctx, db.Pool, log); err != nil {
+			return err
+		}
+	} else if err := migrator.CheckNotNewer(ctx); err != nil {
+		return err
+	}
+	if current, err := migrator.Current(ctx); err != nil {
+		return err
+	} else if !current {
+		log.Warn("database schema is not current: run `ganetimgr migrate`; /readyz answers 503 until then")
+	}
+	if _, err := SecretKey(cfg); err != nil {
+		return err
+	}
+
+	st := store.New(db.Pool)
+	hasher := NewHasher()
+	if db.Embedded() {
+		pw, err := EnsureAdmin(ctx, st, hasher)
+		if err != nil {
+			return err
+		}
+		if pw != "" {
+			fmt.Fprintf(out, "\n  Created the administrator account.\n  username: admin\n  password: %s\n  (shown only this once)\n\n", pw)
+		}
+	}
+
+	bundle, err := i18n.Load(ganetimgr.Locales(), cfg.DefaultLanguage)
+	if err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	site, err := web.New(web.Deps{Config: cfg, Store: st, Logger: log, Bundle: bundle, Hasher: hasher,
+		Readiness: migrator, Registry: reg, Version: version})
+	if err != nil {
+		return err
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go site.SweepSessions(ctx, 10*time.Minute)
+
+	servers := []*http.Server{{
+		Handler:           site.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}}
+	addrs := []string{cfg.Listen}
+	if cfg.MetricsListen != "" {
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		servers = append(servers, &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second})
+		addrs = append(addrs, cfg.MetricsListen)
+	}
+	errs := make(chan error, len(servers))
+	for i, srv := range servers {
+		ln, err := net.Listen("tcp", addrs[i])
+		if err != nil {
+			return fmt.Errorf("app: listen on %s: %w", addrs[i], err)
+		}
+		log.Info("listening", "addr", "http://"+ln.Addr().String(), "metrics", i > 0)
+		go func() { errs <- srv.Serve(ln) }()
+	}
+
+	select {
+	case <-ctx.Done():
+	case err := <-errs:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("app: serve: %w", err)
+		}
+	}
+	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	sctx, scancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer scancel()
+	var firstErr error
+	for _, srv := range servers {
+		if err := srv.Shutdown(sctx); err != nil && firstErr == nil {
+			firstErr = fmt.Errorf("app: shutdown: %w", err)
+		}
+	}
+	return firstErr
+}

@@ -1,0 +1,376 @@
+// Package config reads ganetimgr's configuration from environment variables
+// once, at start, and validates it. Secrets may instead be read from a file
+// named by the variable with a _FILE suffix (for example
+// GANETIMGR_SECRET_KEY_FILE), which suits container secrets.
+//
+// Every variable is listed by Variables, which is also the source of the README's
+// configuration table, so code and documentation cannot drift apart.
+package config
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/mail"
+	"net/netip"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the validated configuration of one ganetimgr process.
+type Config struct {
+	// Listen is the address the web server listens on.
+	Listen string
+	// MetricsListen is the address of the Prometheus metrics listener; empty disables it.
+	MetricsListen string
+	// DatabaseURL is the PostgreSQL connection string; empty means "start a
+	// private PostgreSQL under DataDir" (the embedded default for trying it out).
+	DatabaseURL string
+	// DataDir holds the private PostgreSQL and the generated secret key when
+	// DatabaseURL is empty.
+	DataDir string
+	// AutoMigrate applies pending migrations when serving starts.
+	AutoMigrate bool
+	// BaseURL is the public address of the site, used in mailed links.
+	BaseURL *url.URL
+	// SecretKey is the key for session and encryption use (at least 32 bytes).
+	// Empty only in embedded mode, where one is generated and kept in DataDir.
+	SecretKey []byte
+	// SMTP holds the outgoing mail settings.
+	SMTP SMTP
+	// TagPrefix is the prefix of the Ganeti tags ganetimgr reads and writes.
+	TagPrefix string
+	// DefaultLanguage is the language used when nothing else decides ("en" or "el").
+	DefaultLanguage string
+	// LogLevel is the minimum level logged.
+	LogLevel slog.Level
+	// LogFormat is "text" or "json".
+	LogFormat string
+	// TrustedProxies are the addresses whose X-Forwarded-For header is believed.
+	TrustedProxies []netip.Prefix
+	// SessionLifetime is the absolute lifetime of a session.
+	SessionLifetime time.Duration
+	// SessionIdleTimeout ends a session unused for this long; 0 disables it.
+	SessionIdleTimeout time.Duration
+	// ShutdownTimeout bounds the draining of in-flight requests at shutdown.
+	ShutdownTimeout time.Duration
+	// Demo registers the simulated demo cluster (embedded mode only).
+	Demo bool
+}
+
+// SMTP is the outgoing mail configuration.
+type SMTP struct {
+	// Host is the SMTP server; empty means mail is written to the log instead of sent.
+	Host string
+	// Port is the SMTP server port.
+	Port int
+	// Username and Password authenticate to the server when Username is set.
+	Username string
+	Password string
+	// From is the sender address of every mail.
+	From string
+	// TLS is "starttls", "tls" (implicit) or "none".
+	TLS string
+}
+
+// Embedded reports whether ganetimgr runs its own private PostgreSQL.
+func (c *Config) Embedded() bool { return c.DatabaseURL == "" }
+
+// Secure reports whether the site is served over https (cookies get Secure).
+func (c *Config) Secure() bool { return c.BaseURL.Scheme == "https" }
+
+// Var documents one environment variable.
+type Var struct {
+	Name    string
+	Default string
+	Secret  bool // also read from NAME_FILE
+	Doc     string
+}
+
+// Variables lists every environment variable ganetimgr reads, in README order.
+func Variables() []Var {
+	return []Var{
+		{"GANETIMGR_LISTEN", "127.0.0.1:8080", false, "Address the web server listens on."},
+		{"GANETIMGR_BASE_URL", "http://<listen address>", false, "Public URL of the site (scheme, host, optional path), used in mailed links. With https, cookies are marked Secure."},
+		{"DATABASE_URL", "(unset)", true, "PostgreSQL connection string. Unset: a private PostgreSQL is created and started under GANETIMGR_DATA_DIR (for trying ganetimgr out, not for production)."},
+		{"GANETIMGR_DATA_DIR", "./data", false, "Directory of the private PostgreSQL and generated secret key, used only when DATABASE_URL is unset."},
+		{"GANETIMGR_AUTO_MIGRATE", "true", false, "Apply pending database migrations when `serve` starts."},
+		{"GANETIMGR_SECRET_KEY", "(required with DATABASE_URL)", true, "Secret for session and encryption use: at least 32 bytes, given as text, hex or base64. Generate one with `openssl rand -base64 48`."},
+		{"GANETIMGR_SMTP_HOST", "(unset)", false, "SMTP server. Unset: mails are written to the log instead of being sent."},
+		{"GANETIMGR_SMTP_PORT", "587", false, "SMTP port."},
+		{"GANETIMGR_SMTP_USERNAME", "(unset)", false, "SMTP user name; authentication is used when set."},
+		{"GANETIMGR_SMTP_PASSWORD", "(unset)", true, "SMTP password."},
+		{"GANETIMGR_SMTP_FROM", "ganetimgr@localhost", false, "Sender address of the mails."},
+		{"GANETIMGR_SMTP_TLS", "starttls", false, "`starttls`, `tls` (implicit TLS, usually port 465) or `none`."},
+		{"GANETIMGR_TAG_PREFIX", "ganetimgr", false, "Prefix of the Ganeti tags ganetimgr reads and writes (`<prefix>:user:<name>` ...). Keep the one an existing deployment used."},
+		{"GANETIMGR_DEFAULT_LANGUAGE", "en", false, "Language when neither the user's setting, a cookie nor the browser decides: `en` or `el`."},
+		{"GANETIMGR_LOG_LEVEL", "info", false, "`debug`, `info`, `warn` or `error`."},
+		{"GANETIMGR_LOG_FORMAT", "text", false, "`text` or `json`."},
+		{"GANETIMGR_TRUSTED_PROXIES", "(none)", false, "Comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-For is trusted, e.g. `127.0.0.1,10.0.0.0/8`."},
+		{"GANETIMGR_SESSION_LIFETIME", "3h", false, "Absolute lifetime of a login session (Go duration)."},
+		{"GANETIMGR_SESSION_IDLE_TIMEOUT", "1h", false, "A session unused this long ends; `0` disables the idle timeout."},
+		{"GANETIMGR_METRICS_LISTEN", "(unset)", false, "Address of the Prometheus `/metrics` listener, e.g. `127.0.0.1:9464`. Unset: no metrics listener."},
+		{"GANETIMGR_SHUTDOWN_TIMEOUT", "15s", false, "How long in-flight requests may take to finish at shutdown."},
+		{"GANETIMGR_DEMO", "true", false, "With the private PostgreSQL only: register a simulated demo cluster so there is something to look at."},
+	}
+}
+
+// Error reports one invalid setting, naming the variable.
+type Error struct {
+	Var     string
+	Problem string
+}
+
+func (e *Error) Error() string { return e.Var + ": " + e.Problem }
+
+// Load reads the configuration through getenv (os.Getenv in production) and
+// readFile (os.ReadFile) and validates it. The returned error joins one
+// *Error per invalid variable.
+func Load(getenv func(string) string, readFile func(string) ([]byte, error)) (*Config, error) {
+	l := loader{getenv: getenv, readFile: readFile}
+	c := &Config{}
+	c.Listen = l.str("GANETIMGR_LISTEN", "127.0.0.1:8080")
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		l.fail("GANETIMGR_LISTEN", "must be host:port, e.g. 127.0.0.1:8080")
+	}
+	c.MetricsListen = l.str("GANETIMGR_METRICS_LISTEN", "")
+	if c.MetricsListen != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
+			l.fail("GANETIMGR_METRICS_LISTEN", "must be host:port, e.g. 127.0.0.1:9464")
+		} else if c.MetricsListen == c.Listen {
+			l.fail("GANETIMGR_METRICS_LISTEN", "must differ from GANETIMGR_LISTEN")
+		}
+	}
+	c.DatabaseURL = l.secret("DATABASE_URL")
+	if c.DatabaseURL != "" {
+		u, err := url.Parse(c.DatabaseURL)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			l.fail("DATABASE_URL", "must be a postgres:// or postgresql:// URL")
+		}
+	}
+	c.DataDir = l.str("GANETIMGR_DATA_DIR", "./data")
+	c.AutoMigrate = l.boolean("GANETIMGR_AUTO_MIGRATE", true)
+
+	base := l.str("GANETIMGR_BASE_URL", "")
+	if base == "" {
+		base = "http://" + c.Listen
+	}
+	u, err := url.Parse(base)
+	switch {
+	case err != nil, u.Host == "", u.Scheme != "http" && u.Scheme != "https":
+		l.fail("GANETIMGR_BASE_URL", "must be an absolute http:// or https:// URL, e.g. https://ganetimgr.example.org")
+	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+		l.fail("GANETIMGR_BASE_URL", "must not contain user info, a query or a fragment")
+	default:
+		u.Path = strings.TrimSuffix(u.Path, "/")
+		c.BaseURL = u
+	}
+
+	if key := l.secret("GANETIMGR_SECRET_KEY"); key != "" {
+		if k, ok := decodeKey(key); ok {
+			c.SecretKey = k
+		} else {
+			l.fail("GANETIMGR_SECRET_KEY", "must be at least 32 bytes (as text, hex or base64); generate one with `openssl rand -base64 48`")
+		}
+	} else if c.DatabaseURL != "" {
+		l.fail("GANETIMGR_SECRET_KEY", "is required when DATABASE_URL is set; generate one with `openssl rand -base64 48`")
+	}
+
+	c.SMTP.Host = l.str("GANETIMGR_SMTP_HOST", "")
+	c.SMTP.Port = l.integer("GANETIMGR_SMTP_PORT", 587, 1, 65535)
+	c.SMTP.Username = l.str("GANETIMGR_SMTP_USERNAME", "")
+	c.SMTP.Password = l.secret("GANETIMGR_SMTP_PASSWORD")
+	c.SMTP.From = l.str("GANETIMGR_SMTP_FROM", "ganetimgr@localhost")
+	if _, err := mail.ParseAddress(c.SMTP.From); err != nil {
+		l.fail("GANETIMGR_SMTP_FROM", "must be a mail address, e.g. ganetimgr@example.org or \"Ganeti Manager <ganetimgr@example.org>\"")
+	}
+	c.SMTP.TLS = l.oneOf("GANETIMGR_SMTP_TLS", "starttls", "starttls", "tls", "none")
+
+	c.TagPrefix = l.str("GANETIMGR_TAG_PREFIX", "ganetimgr")
+	if !validTagPrefix(c.TagPrefix) {
+		l.fail("GANETIMGR_TAG_PREFIX", "must be 1-64 characters of letters, digits, '.', '_', '-' (no ':')")
+	}
+	c.DefaultLanguage = l.oneOf("GANETIMGR_DEFAULT_LANGUAGE", "en", "en", "el")
+	switch lv := l.oneOf("GANETIMGR_LOG_LEVEL", "info", "debug", "info", "warn", "error"); lv {
+	case "debug":
+		c.LogLevel = slog.LevelDebug
+	case "warn":
+		c.LogLevel = slog.LevelWarn
+	case "error":
+		c.LogLevel = slog.LevelError
+	default:
+		c.LogLevel = slog.LevelInfo
+	}
+	c.LogFormat = l.oneOf("GANETIMGR_LOG_FORMAT", "text", "text", "json")
+	c.TrustedProxies = l.prefixes("GANETIMGR_TRUSTED_PROXIES")
+	c.SessionLifetime = l.duration("GANETIMGR_SESSION_LIFETIME", 3*time.Hour, time.Minute)
+	c.SessionIdleTimeout = l.duration("GANETIMGR_SESSION_IDLE_TIMEOUT", time.Hour, 0)
+	if c.SessionIdleTimeout != 0 && c.SessionIdleTimeout < time.Minute {
+		l.fail("GANETIMGR_SESSION_IDLE_TIMEOUT", "must be 0 (off) or at least 1m")
+	}
+	c.ShutdownTimeout = l.duration("GANETIMGR_SHUTDOWN_TIMEOUT", 15*time.Second, time.Second)
+	c.Demo = l.boolean("GANETIMGR_DEMO", true)
+	if len(l.errs) > 0 {
+		return nil, errors.Join(l.errs...)
+	}
+	return c, nil
+}
+
+// FromEnv loads the configuration from the process environment.
+func FromEnv() (*Config, error) { return Load(os.Getenv, os.ReadFile) }
+
+// DecodeKey interprets a secret key given as hex, base64 or plain text and
+// reports whether it is long enough (32 bytes).
+func DecodeKey(s string) ([]byte, bool) { return decodeKey(s) }
+
+func decodeKey(s string) ([]byte, bool) {
+	s = strings.TrimSpace(s)
+	if b, err := hex.DecodeString(s); err == nil && len(b) >= 32 {
+		return b, true
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil && len(b) >= 32 {
+			return b, true
+		}
+	}
+	if len(s) >= 32 {
+		return []byte(s), true
+	}
+	return nil, false
+}
+
+func validTagPrefix(p string) bool {
+	if p == "" || len(p) > 64 {
+		return false
+	}
+	for _, r := range p {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+type loader struct {
+	getenv   func(string) string
+	readFile func(string) ([]byte, error)
+	errs     []error
+}
+
+func (l *loader) fail(name, problem string) {
+	l.errs = append(l.errs, &Error{Var: name, Problem: problem})
+}
+
+func (l *loader) str(name, def string) string {
+	if v := strings.TrimSpace(l.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+// secret reads NAME, or the file named by NAME_FILE; setting both is an error.
+func (l *loader) secret(name string) string {
+	v, file := l.getenv(name), strings.TrimSpace(l.getenv(name+"_FILE"))
+	if file == "" {
+		return strings.TrimSpace(v)
+	}
+	if v != "" {
+		l.fail(name, "set either "+name+" or "+name+"_FILE, not both")
+		return ""
+	}
+	b, err := l.readFile(file)
+	if err != nil {
+		l.fail(name+"_FILE", "cannot read "+strconv.Quote(file)+": "+unwrapPathError(err))
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
+func unwrapPathError(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+func (l *loader) boolean(name string, def bool) bool {
+	v := l.str(name, "")
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		l.fail(name, "must be true or false, not "+strconv.Quote(v))
+		return def
+	}
+	return b
+}
+
+func (l *loader) integer(name string, def, lo, hi int) int {
+	v := l.str(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		l.fail(name, fmt.Sprintf("must be a whole number from %d to %d, not %q", lo, hi, v))
+		return def
+	}
+	return n
+}
+
+func (l *loader) duration(name string, def, min time.Duration) time.Duration {
+	v := l.str(name, "")
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		l.fail(name, "must be a duration such as 90s, 30m or 3h, not "+strconv.Quote(v))
+		return def
+	}
+	if d < min || d > 30*24*time.Hour {
+		l.fail(name, fmt.Sprintf("must be between %s and 720h", min))
+		return def
+	}
+	return d
+}
+
+func (l *loader) oneOf(name, def string, allowed ...string) string {
+	v := strings.ToLower(l.str(name, def))
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	l.fail(name, fmt.Sprintf("must be one of %s, not %q", strings.Join(allowed, ", "), v))
+	return def
+}
+
+func (l *loader) prefixes(name string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, part := range strings.Split(l.str(name, ""), ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(part); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(part)
+		if err != nil {
+			l.fail(name, fmt.Sprintf("%q is neither an IP address nor a CIDR prefix", part))
+			continue
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out
+}

@@ -1,0 +1,29 @@
+package web
+
+import (
+	"net/http"
+)
+
+// adminHomeData is the administration overview's content.
+type adminHomeData struct {
+	SchemaVersion int64
+	KnownVersion  int64
+	Users         int
+	Superusers    int
+}
+
+// adminHome is the administrators' overview: the system's state.
+func (s *Server) adminHome(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	var d adminHomeData
+	var err error
+	if d.Users, d.Superusers, err = s.store.CountUsers(ctx); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if d.SchemaVersion, d.KnownVersion, err = s.readiness.Versions(ctx); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "admin_home", d)
+}

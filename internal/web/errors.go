@@ -1,0 +1,72 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/ganetimgr/ganetimgr/internal/i18n"
+)
+
+// errorData is the content of the error page.
+type errorData struct {
+	Title   i18n.Msg
+	Message i18n.Msg
+}
+
+func errorTitle(status int) i18n.Msg {
+	switch status {
+	case http.StatusBadRequest:
+		return i18n.M("error.400.title")
+	case http.StatusForbidden:
+		return i18n.M("error.403.title")
+	case http.StatusNotFound:
+		return i18n.M("error.404.title")
+	case http.StatusMethodNotAllowed:
+		return i18n.M("error.405.title")
+	case http.StatusRequestEntityTooLarge:
+		return i18n.M("error.413.title")
+	case http.StatusTooManyRequests:
+		return i18n.M("error.429.title")
+	case http.StatusServiceUnavailable:
+		return i18n.M("error.503.title")
+	default:
+		return i18n.M("error.500.title")
+	}
+}
+
+// errorPage renders the translated error page with a status and message.
+func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, msg i18n.Msg) {
+	s.render(w, r, status, "error", errorData{Title: errorTitle(status), Message: msg})
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.errorPage(w, r, http.StatusNotFound, i18n.M("error.notfound"))
+}
+
+func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	s.errorPage(w, r, http.StatusMethodNotAllowed, i18n.M("error.methodnotallowed"))
+}
+
+func (s *Server) badRequest(w http.ResponseWriter, r *http.Request, msg i18n.Msg) {
+	s.errorPage(w, r, http.StatusBadRequest, msg)
+}
+
+// serverError logs err with the request id and shows a generic 500 page
+// that reveals nothing of the error.
+func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.Error("internal error", "err", err, "request_id", requestIDFrom(r), "path", r.URL.Path)
+	s.errorPageNoSession(w, r, http.StatusInternalServerError, i18n.M("error.internal"))
+}
+
+// errorPageNoSession renders an error without touching the session (which
+// may be the thing that failed).
+func (s *Server) errorPageNoSession(w http.ResponseWriter, r *http.Request, status int, msg i18n.Msg) {
+	t := s.pages["error"]
+	p := &Page{L: s.localizerFrom(r), Languages: i18n.Languages(), Base: s.path(""), Version: s.version,
+		Status: status, Path: "/", Data: errorData{Title: errorTitle(status), Message: msg}}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if err := t.ExecuteTemplate(w, "layout.html", p); err != nil {
+		s.log.Error("error page failed", "err", err)
+	}
+}

@@ -1,0 +1,321 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/ganetimgr/ganetimgr/internal/auth"
+	"github.com/ganetimgr/ganetimgr/internal/i18n"
+	"github.com/ganetimgr/ganetimgr/internal/store"
+)
+
+type ctxKey int
+
+const (
+	ctxRequestID ctxKey = iota
+	ctxClientAddr
+	ctxPrincipal
+	ctxLocalizer
+)
+
+// maxBody bounds every request body; forms here are small.
+const maxBody = 1 << 20
+
+func (s *Server) requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		id := hex.EncodeToString(b[:])
+		w.Header().Set("X-Request-Id", id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxRequestID, id)))
+	})
+}
+
+func requestIDFrom(r *http.Request) string {
+	id, _ := r.Context().Value(ctxRequestID).(string)
+	return id
+}
+
+// clientAddr records the client's address: the connection's peer, or, when
+// the peer is a trusted proxy, the right-most untrusted address of
+// X-Forwarded-For.
+func (s *Server) clientAddr(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		addr := ClientAddr(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), s.trusted)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxClientAddr, addr)))
+	})
+}
+
+// ClientAddr works out the client address from the connection's remote
+// address and the X-Forwarded-For headers, believing the header only as far
+// as the hops are trusted proxies.
+func ClientAddr(remote string, xff []string, trusted []netip.Prefix) netip.Addr {
+	host, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		host = remote
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.Addr{}
+	}
+	peer = peer.Unmap()
+	if !isTrusted(peer, trusted) {
+		return peer
+	}
+	var hops []string
+	for _, h := range xff {
+		hops = append(hops, strings.Split(h, ",")...)
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			return peer
+		}
+		a = a.Unmap()
+		if !isTrusted(a, trusted) {
+			return a
+		}
+		peer = a
+	}
+	return peer
+}
+
+func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
+	for _, p := range trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+func clientAddrFrom(r *http.Request) netip.Addr {
+	a, _ := r.Context().Value(ctxClientAddr).(netip.Addr)
+	return a
+}
+
+// statusWriter remembers the status code and size of a response.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func routePattern(r *http.Request) string {
+	if rc := chi.RouteContext(r.Context()); rc != nil {
+		if p := rc.RoutePattern(); p != "" {
+			return p
+		}
+	}
+	return "unmatched"
+}
+
+// logRequests writes one structured line per request. Only the path is
+// logged, never the query string (it may carry tokens).
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		level := s.log.Info
+		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || strings.HasPrefix(r.URL.Path, "/static/") {
+			level = s.log.Debug
+		}
+		level("request", "request_id", requestIDFrom(r), "method", r.Method, "path", r.URL.Path,
+			"route", routePattern(r), "status", sw.status, "bytes", sw.bytes,
+			"duration_ms", float64(time.Since(start).Microseconds())/1000, "client", clientAddrFrom(r).String())
+	})
+}
+
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.serverError(w, r, fmt.Errorf("web: panic: %v", v))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// contentSecurityPolicy allows scripts, styles and images only from the
+// site itself: no inline script, no framing, forms post only here.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+func (s *Server) securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if s.cfg.Secure() {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// crossOriginProtection rejects state-changing requests that the browser
+// says come from another origin (Sec-Fetch-Site, or Origin against Host).
+// Together with SameSite=Lax cookies and no state-changing GET this is the
+// site's CSRF defence.
+func (s *Server) crossOriginProtection(next http.Handler) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	if s.cfg.BaseURL != nil {
+		origin := s.cfg.BaseURL.Scheme + "://" + s.cfg.BaseURL.Host
+		if err := cop.AddTrustedOrigin(origin); err != nil {
+			s.log.Warn("base URL not usable as trusted origin", "err", err)
+		}
+	}
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.log.Warn("cross-origin request refused", "path", r.URL.Path, "origin", r.Header.Get("Origin"),
+			"sec_fetch_site", r.Header.Get("Sec-Fetch-Site"), "request_id", requestIDFrom(r))
+		// No session is loaded here: render with the request's language only.
+		r = r.WithContext(context.WithValue(r.Context(), ctxLocalizer, s.bundle.Localizer(s.bundle.NegotiateRequest(r, "", langCookie))))
+		s.errorPage(w, r, http.StatusForbidden, i18n.M("error.crossorigin"))
+	}))
+	return cop.Handler(next)
+}
+
+// authenticate loads the logged-in user from the session. A session whose
+// user is gone, deactivated or logged out everywhere is ended.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		uid := s.sessions.GetInt64(ctx, keyUserID)
+		if uid == 0 {
+			next.ServeHTTP(w, r)
+			return
+		}
+		u, err := s.store.UserByID(ctx, uid)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			s.serverError(w, r, err)
+			return
+		}
+		if err != nil || !u.IsActive || u.SessionEpoch != s.sessions.GetInt32(ctx, keyEpoch) {
+			if err := s.endSession(ctx); err != nil {
+				s.serverError(w, r, err)
+				return
+			}
+			next.ServeHTTP(w, r)
+			return
+		}
+		p, err := auth.LoadPrincipal(ctx, s.store, u)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, ctxPrincipal, p)))
+	})
+}
+
+// endSession logs the session out: its data is cleared and its token
+// replaced, so a stolen old token is worthless.
+func (s *Server) endSession(ctx context.Context) error {
+	if err := s.sessions.Clear(ctx); err != nil {
+		return fmt.Errorf("web: clear session: %w", err)
+	}
+	if err := s.sessions.RenewToken(ctx); err != nil {
+		return fmt.Errorf("web: renew session token: %w", err)
+	}
+	return nil
+}
+
+func principalFrom(r *http.Request) *auth.Principal {
+	p, _ := r.Context().Value(ctxPrincipal).(*auth.Principal)
+	return p
+}
+
+// localize chooses the language: the user's setting, the cookie, the
+// browser's Accept-Language, the default.
+func (s *Server) localize(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pref := ""
+		if p := principalFrom(r); p != nil {
+			pref = p.User.Language
+		}
+		loc := s.bundle.Localizer(s.bundle.NegotiateRequest(r, pref, langCookie))
+		w.Header().Set("Content-Language", loc.Lang())
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxLocalizer, loc)))
+	})
+}
+
+func (s *Server) localizerFrom(r *http.Request) *i18n.Localizer {
+	if l, ok := r.Context().Value(ctxLocalizer).(*i18n.Localizer); ok {
+		return l
+	}
+	return s.bundle.Localizer(s.bundle.NegotiateRequest(r, "", langCookie))
+}
+
+// requireLogin sends anonymous visitors to the login page, remembering
+// where they wanted to go (for GET requests).
+func (s *Server) requireLogin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if principalFrom(r) == nil {
+			target := s.path("/login")
+			if r.Method == http.MethodGet {
+				target += "?next=" + urlQueryEscape(r.URL.RequestURI())
+			}
+			http.Redirect(w, r, target, http.StatusSeeOther)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) requireSuperuser(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !principalFrom(r).IsSuperuser() {
+			s.errorPage(w, r, http.StatusForbidden, i18n.M("error.forbidden"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,167 @@
+// Package web serves ganetimgr's HTML pages and HTTP endpoints. The whole
+// route table is in routes.go; each page or action has its own file named
+// after it (login_submit.go, language_set.go ...), and every handler has the
+// same flat shape: load, check, parse, validate, save, then redirect or
+// re-render.
+package web
+
+import (
+	"context"
+	"encoding/gob"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/alexedwards/scs/pgxstore"
+	"github.com/alexedwards/scs/v2"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ganetimgr/ganetimgr/internal/auth"
+	"github.com/ganetimgr/ganetimgr/internal/config"
+	"github.com/ganetimgr/ganetimgr/internal/i18n"
+	"github.com/ganetimgr/ganetimgr/internal/store"
+)
+
+
+// Readiness reports the database schema's state (for /readyz and the
+// administration page).
+type Readiness interface {
+	Current(ctx context.Context) (bool, error)
+	Versions(ctx context.Context) (current, known int64, err error)
+}
+
+// Deps are what the web server needs from the rest of the program.
+type Deps struct {
+	Config    *config.Config
+	Store     *store.Store
+	Logger    *slog.Logger
+	Bundle    *i18n.Bundle
+	Hasher    *auth.Hasher
+	Readiness Readiness
+	Registry  *prometheus.Registry // metrics are registered here; nil: a private one
+	Version   string
+	// Now returns the current time (tests may fix it); nil means time.Now.
+	Now func() time.Time
+}
+
+// Server is the web application: its handlers are methods on it and all its
+// dependencies are fields, so there is no global state.
+type Server struct {
+	cfg       *config.Config
+	store     *store.Store
+	log       *slog.Logger
+	bundle    *i18n.Bundle
+	hasher    *auth.Hasher
+	readiness Readiness
+	version   string
+	now       func() time.Time
+
+	sessions  *scs.SessionManager
+	pages     map[string]*template.Template
+	assets    *assets
+	metrics   *metrics
+	trusted   []netip.Prefix
+	acctLimit *auth.Throttle
+	ipLimit   *auth.Throttle
+	handler   http.Handler
+}
+
+// Names of cookies and session keys.
+const (
+	sessionCookie = "ganetimgr_session"
+	langCookie    = "ganetimgr_lang"
+	keyUserID     = "uid"
+	keyEpoch      = "epoch"
+	keyLoginAt    = "login_at"
+	keyFlash      = "flash"
+	keyWelcomed   = "welcomed"
+)
+
+// Login throttling: failures allowed per window per account and per client
+// address, and the most keys each throttle remembers (bounded memory).
+const (
+	accountFailures = 5
+	addressFailures = 30
+	throttleWindow  = 15 * time.Minute
+	throttleMaxKeys = 10000
+)
+
+// New builds the web server. It fails when a template is missing or broken,
+// so a bad build never starts serving.
+func New(d Deps) (*Server, error) {
+	gob.Register([]flash{})
+	s := &Server{
+		cfg: d.Config, store: d.Store, log: d.Logger, bundle: d.Bundle, hasher: d.Hasher,
+		readiness: d.Readiness, version: d.Version, now: d.Now,
+		trusted: d.Config.TrustedProxies,
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.acctLimit = auth.NewThrottle(accountFailures, throttleWindow, throttleMaxKeys, s.now)
+	s.ipLimit = auth.NewThrottle(addressFailures, throttleWindow, throttleMaxKeys, s.now)
+
+	var err error
+	if s.assets, err = loadAssets(); err != nil {
+		return nil, err
+	}
+	if s.pages, err = s.loadTemplates(); err != nil {
+		return nil, err
+	}
+	reg := d.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	if s.metrics, err = newMetrics(reg); err != nil {
+		return nil, err
+	}
+
+	sm := scs.New()
+	store := pgxstore.NewWithCleanupInterval(d.Store.Pool(), 0)
+	sm.Store = store
+	sm.Lifetime = d.Config.SessionLifetime
+	sm.IdleTimeout = d.Config.SessionIdleTimeout
+	sm.Cookie.Name = sessionCookie
+	sm.Cookie.HttpOnly = true
+	sm.Cookie.SameSite = http.SameSiteLaxMode
+	sm.Cookie.Secure = d.Config.Secure()
+	sm.Cookie.Path = cookiePath(d.Config)
+	sm.Cookie.Persist = false // ends with the browser, as ganetimgr's sessions did
+	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+		s.serverError(w, r, fmt.Errorf("web: session: %w", err))
+	}
+	s.sessions = sm
+	s.handler = s.routes()
+	return s, nil
+}
+
+// Handler returns the HTTP handler of the whole site.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// SweepSessions deletes expired sessions every interval until ctx ends.
+func (s *Server) SweepSessions(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := s.store.DeleteExpiredSessions(ctx); err != nil {
+				s.log.Warn("session sweep failed", "err", err)
+			} else if n > 0 {
+				s.log.Debug("expired sessions deleted", "count", n)
+			}
+		}
+	}
+}
+
+func cookiePath(c *config.Config) string {
+	if c.BaseURL != nil && c.BaseURL.Path != "" {
+		return c.BaseURL.Path
+	}
+	return "/"
+}
