@@ -197,3 +197,7 @@ func FormatName(first, last string) string { return strings.TrimSpace(first + " 
 // Tv translates m with a list of name/value arguments (for templates, which
 // cannot spread a slice into T's variadic arguments).
 func (l *Localizer) Tv(m Msg, args []any) string { return l.T(m.id, args...) }
+
+// Stored turns an id that was produced by M and kept somewhere (a session,
+// a database row) back into a Msg. The id was checked when M was called.
+func Stored(id string) Msg { return Msg{id: id} }

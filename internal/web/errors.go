@@ -2,6 +2,9 @@ package web
 
 import (
 	"net/http"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
 
 	"github.com/ganetimgr/ganetimgr/internal/i18n"
 )
@@ -43,6 +46,19 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	// chi gives a custom 405 handler no list of allowed methods: ask the
+	// router which methods match this path.
+	var allowed []string
+	if mux, ok := s.handler.(chi.Routes); ok {
+		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			if mux.Match(chi.NewRouteContext(), m, r.URL.Path) {
+				allowed = append(allowed, m)
+			}
+		}
+	}
+	if len(allowed) > 0 {
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+	}
 	s.errorPage(w, r, http.StatusMethodNotAllowed, i18n.M("error.methodnotallowed"))
 }
 

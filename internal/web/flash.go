@@ -27,7 +27,7 @@ func (s *Server) popFlashes(ctx context.Context) []FlashView {
 	fl, _ := s.sessions.Pop(ctx, keyFlash).([]flash)
 	out := make([]FlashView, 0, len(fl))
 	for _, f := range fl {
-		out = append(out, FlashView{Kind: f.Kind, Msg: i18n.M(f.ID)})
+		out = append(out, FlashView{Kind: f.Kind, Msg: i18n.Stored(f.ID)})
 	}
 	return out
 }

@@ -108,7 +108,7 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 		t.Fatal(err)
 	}
 	h.site, err = web.New(web.Deps{Config: cfg, Store: st, Bundle: bundle, Hasher: h.hasher,
-		Logger: slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:    slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Readiness: migr, Registry: prometheus.NewRegistry(), Version: "test"})
 	if err != nil {
 		t.Fatal(err)

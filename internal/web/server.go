@@ -25,7 +25,6 @@ import (
 	"github.com/ganetimgr/ganetimgr/internal/store"
 )
 
-
 // Readiness reports the database schema's state (for /readyz and the
 // administration page).
 type Readiness interface {
