@@ -1,0 +1,117 @@
+package config
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func load(env map[string]string) (*Config, error) {
+	return Load(func(k string) string { return env[k] }, func(p string) ([]byte, error) {
+		if v, ok := env["file:"+p]; ok {
+			return []byte(v), nil
+		}
+		return nil, &fs.PathError{Op: "open", Path: p, Err: os.ErrNotExist}
+	})
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:8080" || c.BaseURL.String() != "http://127.0.0.1:8080" || !c.Embedded() ||
+		c.TagPrefix != "ganetimgr" || c.DefaultLanguage != "en" || c.SessionLifetime != 3*time.Hour ||
+		c.SMTP.Port != 587 || c.SMTP.TLS != "starttls" || !c.AutoMigrate || c.Secure() {
+		t.Errorf("unexpected defaults: %+v", c)
+	}
+}
+
+func TestProduction(t *testing.T) {
+	c, err := load(map[string]string{
+		"DATABASE_URL":              "postgres://u@db/ganetimgr",
+		"GANETIMGR_SECRET_KEY_FILE": "/run/secrets/key",
+		"file:/run/secrets/key":     strings.Repeat("ab", 32) + "\n",
+		"GANETIMGR_BASE_URL":        "https://ganetimgr.example.org/portal/",
+		"GANETIMGR_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8 ,::1",
+		"GANETIMGR_SMTP_PASSWORD":   "s3cret",
+		"GANETIMGR_LOG_FORMAT":      "JSON",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.SecretKey) != 32 || !c.Secure() || c.BaseURL.Path != "/portal" || len(c.TrustedProxies) != 3 ||
+		c.SMTP.Password != "s3cret" || c.LogFormat != "json" || c.Embedded() {
+		t.Errorf("unexpected config: %+v", c)
+	}
+}
+
+func TestInvalidSettingsNameTheVariable(t *testing.T) {
+	cases := []struct {
+		env     map[string]string
+		varName string
+		problem string
+	}{
+		{map[string]string{"GANETIMGR_LISTEN": "8080"}, "GANETIMGR_LISTEN", "host:port"},
+		{map[string]string{"DATABASE_URL": "mysql://x"}, "DATABASE_URL", "postgres://"},
+		{map[string]string{"DATABASE_URL": "postgres://x/y"}, "GANETIMGR_SECRET_KEY", "required"},
+		{map[string]string{"GANETIMGR_SECRET_KEY": "short"}, "GANETIMGR_SECRET_KEY", "at least 32 bytes"},
+		{map[string]string{"GANETIMGR_SECRET_KEY": strings.Repeat("x", 40), "GANETIMGR_SECRET_KEY_FILE": "/k"}, "GANETIMGR_SECRET_KEY", "not both"},
+		{map[string]string{"GANETIMGR_SECRET_KEY_FILE": "/missing"}, "GANETIMGR_SECRET_KEY_FILE", "cannot read"},
+		{map[string]string{"GANETIMGR_BASE_URL": "ftp://x"}, "GANETIMGR_BASE_URL", "http"},
+		{map[string]string{"GANETIMGR_BASE_URL": "https://x/?a=1"}, "GANETIMGR_BASE_URL", "query"},
+		{map[string]string{"GANETIMGR_SMTP_PORT": "70000"}, "GANETIMGR_SMTP_PORT", "1 to 65535"},
+		{map[string]string{"GANETIMGR_SMTP_TLS": "ssl"}, "GANETIMGR_SMTP_TLS", "one of"},
+		{map[string]string{"GANETIMGR_SMTP_FROM": "not an address"}, "GANETIMGR_SMTP_FROM", "mail address"},
+		{map[string]string{"GANETIMGR_TAG_PREFIX": "a:b"}, "GANETIMGR_TAG_PREFIX", "no ':'"},
+		{map[string]string{"GANETIMGR_DEFAULT_LANGUAGE": "de"}, "GANETIMGR_DEFAULT_LANGUAGE", "en, el"},
+		{map[string]string{"GANETIMGR_LOG_LEVEL": "loud"}, "GANETIMGR_LOG_LEVEL", "one of"},
+		{map[string]string{"GANETIMGR_TRUSTED_PROXIES": "10.0.0.0/8,nope"}, "GANETIMGR_TRUSTED_PROXIES", `"nope"`},
+		{map[string]string{"GANETIMGR_SESSION_LIFETIME": "3 hours"}, "GANETIMGR_SESSION_LIFETIME", "duration"},
+		{map[string]string{"GANETIMGR_SESSION_IDLE_TIMEOUT": "5s"}, "GANETIMGR_SESSION_IDLE_TIMEOUT", "at least 1m"},
+		{map[string]string{"GANETIMGR_AUTO_MIGRATE": "maybe"}, "GANETIMGR_AUTO_MIGRATE", "true or false"},
+		{map[string]string{"GANETIMGR_METRICS_LISTEN": "127.0.0.1:8080"}, "GANETIMGR_METRICS_LISTEN", "differ"},
+	}
+	for _, tc := range cases {
+		_, err := load(tc.env)
+		if err == nil {
+			t.Errorf("%v: no error", tc.env)
+			continue
+		}
+		var ce *Error
+		if !errors.As(err, &ce) || ce.Var != tc.varName || !strings.Contains(err.Error(), tc.problem) {
+			t.Errorf("%v: got %q, want an error for %s mentioning %q", tc.env, err, tc.varName, tc.problem)
+		}
+	}
+}
+
+func TestAllErrorsReportedAtOnce(t *testing.T) {
+	_, err := load(map[string]string{"GANETIMGR_LISTEN": "x", "GANETIMGR_LOG_LEVEL": "x", "GANETIMGR_SMTP_PORT": "x"})
+	if err == nil || strings.Count(err.Error(), "\n") != 2 {
+		t.Errorf("want three errors, got %v", err)
+	}
+}
+
+// TestREADMEConfigTable keeps the README's table equal to Variables.
+func TestREADMEConfigTable(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want strings.Builder
+	want.WriteString("| Variable | Default | Description |\n|---|---|---|\n")
+	for _, v := range Variables() {
+		name := "`" + v.Name + "`"
+		if v.Secret {
+			name += " (or `" + v.Name + "_FILE`)"
+		}
+		def := strings.NewReplacer("<", "&lt;", ">", "&gt;").Replace(v.Default)
+		want.WriteString("| " + name + " | " + def + " | " + v.Doc + " |\n")
+	}
+	if !strings.Contains(string(b), want.String()) {
+		t.Errorf("README.md's configuration table is out of date; it should read:\n%s", want.String())
+	}
+}
