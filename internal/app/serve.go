@@ -18,7 +18,9 @@ import (
 	ganetimgr "github.com/ganetimgr/ganetimgr"
 	"github.com/ganetimgr/ganetimgr/internal/auth"
 	"github.com/ganetimgr/ganetimgr/internal/config"
+	"github.com/ganetimgr/ganetimgr/internal/demo"
 	"github.com/ganetimgr/ganetimgr/internal/i18n"
+	"github.com/ganetimgr/ganetimgr/internal/secretbox"
 	"github.com/ganetimgr/ganetimgr/internal/store"
 	"github.com/ganetimgr/ganetimgr/internal/web"
 )
@@ -54,7 +56,12 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, version st
 	} else if !current {
 		log.Warn("database schema is not current: run `ganetimgr migrate`; /readyz answers 503 until then")
 	}
-	if _, err := SecretKey(cfg); err != nil {
+	secretKey, err := SecretKey(cfg)
+	if err != nil {
+		return err
+	}
+	passwords, err := secretbox.New(secretKey, "rapi-password")
+	if err != nil {
 		return err
 	}
 
@@ -68,6 +75,20 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, version st
 		if pw != "" {
 			fmt.Fprintf(out, "\n  Created the administrator account.\n  username: admin\n  password: %s\n  (shown only this once)\n\n", pw)
 		}
+	}
+
+	if db.Embedded() && cfg.Demo {
+		owner, err := st.OldestSuperuser(ctx)
+		if err != nil {
+			return err
+		}
+		d, err := demo.Start(ctx, st, passwords, demo.Options{Owner: owner.Username, TagPrefix: cfg.TagPrefix}, log)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+	} else if err := demo.Remove(ctx, st, log); err != nil {
+		return err
 	}
 
 	bundle, err := i18n.Load(ganetimgr.Locales(), cfg.DefaultLanguage)

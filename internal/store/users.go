@@ -113,3 +113,10 @@ func (s *Store) CountUsers(ctx context.Context) (users, superusers int, err erro
 	err = s.pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE is_superuser AND is_active) FROM users`).Scan(&users, &superusers)
 	return users, superusers, mapErr("count users", err)
 }
+
+// OldestSuperuser returns the first-created active superuser.
+func (s *Store) OldestSuperuser(ctx context.Context) (*User, error) {
+	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users
+		WHERE is_superuser AND is_active ORDER BY id LIMIT 1`))
+	return u, mapErr("oldest superuser", err)
+}

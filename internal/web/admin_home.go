@@ -2,6 +2,8 @@ package web
 
 import (
 	"net/http"
+
+	"github.com/ganetimgr/ganetimgr/internal/store"
 )
 
 // adminHomeData is the administration overview's content.
@@ -10,6 +12,7 @@ type adminHomeData struct {
 	KnownVersion  int64
 	Users         int
 	Superusers    int
+	Clusters      []*store.Cluster
 }
 
 // adminHome is the administrators' overview: the system's state.
@@ -18,6 +21,10 @@ func (s *Server) adminHome(w http.ResponseWriter, r *http.Request) {
 	var d adminHomeData
 	var err error
 	if d.Users, d.Superusers, err = s.store.CountUsers(ctx); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if d.Clusters, err = s.store.Clusters(ctx); err != nil {
 		s.serverError(w, r, err)
 		return
 	}
