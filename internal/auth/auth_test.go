@@ -9,17 +9,13 @@ import (
 	"testing"
 	"time"
 
-	ganetimgr "github.com/ganetimgr/ganetimgr"
 	"github.com/ganetimgr/ganetimgr/internal/auth"
 	"github.com/ganetimgr/ganetimgr/internal/pgtest"
 	"github.com/ganetimgr/ganetimgr/internal/store"
+	"github.com/ganetimgr/ganetimgr/internal/store/storetest"
 )
 
-func TestMain(m *testing.M) {
-	os.Exit(pgtest.Main(m, func(ctx context.Context, url string) error {
-		return store.MigrateURL(ctx, url, ganetimgr.Migrations())
-	}))
-}
+func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
 
 func TestPrincipalCan(t *testing.T) {
 	t.Parallel()

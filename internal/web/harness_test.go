@@ -25,14 +25,11 @@ import (
 	"github.com/ganetimgr/ganetimgr/internal/i18n"
 	"github.com/ganetimgr/ganetimgr/internal/pgtest"
 	"github.com/ganetimgr/ganetimgr/internal/store"
+	"github.com/ganetimgr/ganetimgr/internal/store/storetest"
 	"github.com/ganetimgr/ganetimgr/internal/web"
 )
 
-func TestMain(m *testing.M) {
-	os.Exit(pgtest.Main(m, func(ctx context.Context, url string) error {
-		return store.MigrateURL(ctx, url, ganetimgr.Migrations())
-	}))
-}
+func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
 
 // syncBuffer is a goroutine-safe log sink.
 type syncBuffer struct {

@@ -138,9 +138,11 @@ func routePattern(r *http.Request) string {
 	return "unmatched"
 }
 
-// logRequests writes one structured line per request. Only the path is
-// logged, never the query string (it may carry tokens).
-func (s *Server) logRequests(next http.Handler) http.Handler {
+// observe writes one structured log line per request and records the
+// request in the metrics, labelled by route pattern (never by raw path, so
+// the number of series stays bounded). Only the path is logged, never the
+// query string (it may carry tokens).
+func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
@@ -148,13 +150,16 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
+		elapsed := time.Since(start)
+		route := routePattern(r)
+		s.metrics.observe(route, r.Method, sw.status, elapsed)
 		level := s.log.Info
 		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || strings.HasPrefix(r.URL.Path, "/static/") {
 			level = s.log.Debug
 		}
 		level("request", "request_id", requestIDFrom(r), "method", r.Method, "path", r.URL.Path,
-			"route", routePattern(r), "status", sw.status, "bytes", sw.bytes,
-			"duration_ms", float64(time.Since(start).Microseconds())/1000, "client", clientAddrFrom(r).String())
+			"route", route, "status", sw.status, "bytes", sw.bytes,
+			"duration_ms", float64(elapsed.Microseconds())/1000, "client", clientAddrFrom(r).String())
 	})
 }
 
