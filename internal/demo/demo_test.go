@@ -11,20 +11,16 @@ import (
 	"testing"
 	"time"
 
-	ganetimgr "github.com/ganetimgr/ganetimgr"
 	"github.com/ganetimgr/ganetimgr/internal/demo"
 	"github.com/ganetimgr/ganetimgr/internal/pgtest"
 	"github.com/ganetimgr/ganetimgr/internal/rapi"
 	"github.com/ganetimgr/ganetimgr/internal/secretbox"
 	"github.com/ganetimgr/ganetimgr/internal/store"
+	"github.com/ganetimgr/ganetimgr/internal/store/storetest"
 	"github.com/ganetimgr/ganetimgr/internal/tags"
 )
 
-func TestMain(m *testing.M) {
-	os.Exit(pgtest.Main(m, func(ctx context.Context, url string) error {
-		return store.MigrateURL(ctx, url, ganetimgr.Migrations())
-	}))
-}
+func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
 
 // TestDemoClusterIsAWorkingRegisteredCluster starts the demo twice, reads it
 // through the real RAPI client with the recorded pin and credentials, and
