@@ -26,6 +26,7 @@ const (
 	ctxClientAddr
 	ctxPrincipal
 	ctxLocalizer
+	ctxSession
 )
 
 // maxBody bounds every request body; forms here are small.
@@ -229,10 +230,12 @@ func (s *Server) crossOriginProtection(next http.Handler) http.Handler {
 }
 
 // authenticate loads the logged-in user from the session. A session whose
-// user is gone, deactivated or logged out everywhere is ended.
+// user is gone, deactivated or logged out everywhere is ended. It runs right
+// after the session is loaded and marks the request as having one.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := r.Context()
+		ctx := context.WithValue(r.Context(), ctxSession, true)
+		r = r.WithContext(ctx)
 		uid := s.sessions.GetInt64(ctx, keyUserID)
 		if uid == 0 {
 			next.ServeHTTP(w, r)
@@ -270,6 +273,14 @@ func (s *Server) endSession(ctx context.Context) error {
 		return fmt.Errorf("web: renew session token: %w", err)
 	}
 	return nil
+}
+
+// hasSession reports whether a session is loaded for this request (pages
+// rendered outside the "dynamic" chain, such as the cross-origin refusal,
+// have none and show no flashes).
+func hasSession(r *http.Request) bool {
+	ok, _ := r.Context().Value(ctxSession).(bool)
+	return ok
 }
 
 func principalFrom(r *http.Request) *auth.Principal {

@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -115,21 +114,10 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, status int, data a
 	if p.User != nil {
 		p.Role = p.User.Role()
 	}
-	if s.hasSession(r.Context()) {
+	if hasSession(r) {
 		p.Flashes = s.popFlashes(r.Context())
 	}
 	return p
-}
-
-// hasSession reports whether the session middleware ran for this request.
-func (s *Server) hasSession(ctx context.Context) (ok bool) {
-	defer func() {
-		if recover() != nil {
-			ok = false
-		}
-	}()
-	_ = s.sessions.Status(ctx)
-	return true
 }
 
 // path joins a site path to the base URL's path prefix.
