@@ -304,3 +304,28 @@ func TestGETRoutesDoNotWrite(t *testing.T) {
 		}
 	}
 }
+
+func TestServerErrorPageRevealsNothing(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.user("oscar", "correct horse battery", false)
+	c := h.client()
+	c.mustLogin("oscar", "correct horse battery")
+	c.headers.Set("Accept-Language", "el")
+	h.store.Pool().Close() // the database goes away
+	r := c.get("/")
+	if r.StatusCode != http.StatusInternalServerError {
+		t.Fatalf("got %d, want 500", r.StatusCode)
+	}
+	if !strings.Contains(r.body, "Σφάλμα διακομιστή") {
+		t.Errorf("500 page not translated:\n%s", r.body)
+	}
+	for _, leak := range []string{"pool", "closed", "sql", "store:"} {
+		if strings.Contains(strings.ToLower(r.body), leak) {
+			t.Errorf("500 page reveals %q:\n%s", leak, r.body)
+		}
+	}
+	if !strings.Contains(h.logs.String(), "level=ERROR") || !strings.Contains(h.logs.String(), "request_id=") {
+		t.Error("the error was not logged with its request id")
+	}
+}
