@@ -1,6 +1,7 @@
 // Package i18n translates ganetimgr's interface into English and Greek.
 //
-// Messages live in locales/<lang>.json (go-i18n's JSON format). Templates
+// Messages live in locales/<lang>.json and locales/<area>.<lang>.json
+// (go-i18n's JSON format). Templates
 // translate with {{$.L.T "message.id"}}; Go code never passes bare strings
 // around as message ids but i18n.M("message.id") values, so a test can find
 // every id the code uses and fail when a language lacks one.
@@ -11,6 +12,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 
@@ -70,21 +72,33 @@ func Load(fsys fs.FS, def string) (*Bundle, error) {
 	b := &Bundle{bundle: goi18n.NewBundle(language.English), localizers: map[string]*Localizer{}, ids: map[string][]string{}, def: def}
 	b.bundle.RegisterUnmarshalFunc("json", json.Unmarshal)
 	for _, l := range Languages() {
-		raw, err := fs.ReadFile(fsys, l.Code+".json")
+		// <code>.json, plus <area>.<code>.json files, so each part of the
+		// interface can keep its messages in a file of its own.
+		names, err := fs.Glob(fsys, "*."+l.Code+".json")
 		if err != nil {
-			return nil, fmt.Errorf("i18n: load %s: %w", l.Code, err)
+			return nil, fmt.Errorf("i18n: %w", err)
 		}
-		var keys map[string]json.RawMessage
-		if err := json.Unmarshal(raw, &keys); err != nil {
-			return nil, fmt.Errorf("i18n: load %s: %w", l.Code, err)
-		}
-		for id := range keys {
-			b.ids[l.Code] = append(b.ids[l.Code], id)
+		names = append([]string{l.Code + ".json"}, names...)
+		for _, name := range names {
+			raw, err := fs.ReadFile(fsys, name)
+			if err != nil {
+				return nil, fmt.Errorf("i18n: load %s: %w", name, err)
+			}
+			var keys map[string]json.RawMessage
+			if err := json.Unmarshal(raw, &keys); err != nil {
+				return nil, fmt.Errorf("i18n: load %s: %w", name, err)
+			}
+			for id := range keys {
+				if slices.Contains(b.ids[l.Code], id) {
+					return nil, fmt.Errorf("i18n: %s: message %q defined twice", name, id)
+				}
+				b.ids[l.Code] = append(b.ids[l.Code], id)
+			}
+			if _, err := b.bundle.ParseMessageFileBytes(raw, name); err != nil {
+				return nil, fmt.Errorf("i18n: load %s: %w", name, err)
+			}
 		}
 		sort.Strings(b.ids[l.Code])
-		if _, err := b.bundle.ParseMessageFileBytes(raw, l.Code+".json"); err != nil {
-			return nil, fmt.Errorf("i18n: load %s: %w", l.Code, err)
-		}
 		b.localizers[l.Code] = &Localizer{lang: l.Code, loc: goi18n.NewLocalizer(b.bundle, l.Code)}
 		b.tags = append(b.tags, language.MustParse(l.Code))
 	}
