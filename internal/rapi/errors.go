@@ -149,8 +149,17 @@ func statusOf(err error) int {
 }
 
 // IsNotFound reports whether err is a 404 answer (unknown instance, node,
-// group, network or path) or an unknown job.
-func IsNotFound(err error) bool { return statusOf(err) == http.StatusNotFound }
+// group, network or path), an unknown job, or the 500 that Ganeti 3.0.2
+// gives for the tags of an unknown object, whose message is the prerequisite
+// error tuple ending in 'unknown_entity'.
+func IsNotFound(err error) bool {
+	var ae *APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	return ae.Code == http.StatusNotFound ||
+		ae.Code == http.StatusInternalServerError && strings.HasSuffix(ae.Message, "'"+ECodeNoEnt+"')")
+}
 
 // IsUnauthorized reports whether err is a 401 answer: missing or wrong
 // credentials.

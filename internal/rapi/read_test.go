@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -434,5 +435,23 @@ func TestQuery(t *testing.T) {
 	}
 	if _, err := c.Query(ctx, "bogus", []string{"name"}, nil); !errors.Is(err, ErrInvalidArgument) {
 		t.Errorf("bogus resource: %v", err)
+	}
+}
+
+// TestUnknownEntity500IsNotFound pins Ganeti 3.0.2's answer to the tags of
+// an unknown object (recorded on the sandbox): a 500 carrying the
+// prerequisite error tuple. A plain 500 stays a 500.
+func TestUnknownEntity500IsNotFound(t *testing.T) {
+	f := newFake(t)
+	c := f.client(t)
+	f.set("GET /2/instances/x.example.org/tags", http.StatusInternalServerError,
+		[]byte(`{"code": 500, "message": "('Instance name x.example.org not found', 'unknown_entity')", "explain": "Server got itself in trouble"}`))
+	if _, err := c.InstanceTags(context.Background(), "x.example.org"); !IsNotFound(err) {
+		t.Errorf("got %v, want not found", err)
+	}
+	f.set("GET /2/instances/y.example.org/tags", http.StatusInternalServerError,
+		[]byte(`{"code": 500, "message": "list index out of range", "explain": "Server got itself in trouble"}`))
+	if _, err := c.InstanceTags(context.Background(), "y.example.org"); IsNotFound(err) || err == nil {
+		t.Errorf("a plain 500 is reported as not found: %v", err)
 	}
 }
