@@ -62,6 +62,11 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// Demo registers the simulated demo cluster (embedded mode only).
 	Demo bool
+	// SyncInterval is the time between two background syncs of a cluster.
+	SyncInterval time.Duration
+	// SyncStaleAfter is the number of missed sync intervals after which a
+	// cluster's data is shown as stale.
+	SyncStaleAfter int
 }
 
 // SMTP is the outgoing mail configuration.
@@ -118,6 +123,8 @@ func Variables() []Var {
 		{"GANETIMGR_METRICS_LISTEN", "(unset)", false, "Address of the Prometheus `/metrics` listener, e.g. `127.0.0.1:9464`. Unset: no metrics listener."},
 		{"GANETIMGR_SHUTDOWN_TIMEOUT", "15s", false, "How long in-flight requests may take to finish at shutdown."},
 		{"GANETIMGR_DEMO", "true", false, "With the private PostgreSQL only: register a simulated demo cluster so there is something to look at."},
+		{"GANETIMGR_SYNC_INTERVAL", "30s", false, "Time between two background syncs of each cluster (Go duration, 5s to 1h; spread by ±10%). Pages read the synced data and never wait on a cluster."},
+		{"GANETIMGR_SYNC_STALE_AFTER", "3", false, "Number of missed sync intervals after which a cluster's data is shown as stale (1 to 100)."},
 	}
 }
 
@@ -216,6 +223,12 @@ func Load(getenv func(string) string, readFile func(string) ([]byte, error)) (*C
 	}
 	c.ShutdownTimeout = l.duration("GANETIMGR_SHUTDOWN_TIMEOUT", 15*time.Second, time.Second)
 	c.Demo = l.boolean("GANETIMGR_DEMO", true)
+	c.SyncInterval = l.duration("GANETIMGR_SYNC_INTERVAL", 30*time.Second, 5*time.Second)
+	if c.SyncInterval > time.Hour {
+		l.fail("GANETIMGR_SYNC_INTERVAL", "must be between 5s and 1h")
+		c.SyncInterval = 30 * time.Second
+	}
+	c.SyncStaleAfter = l.integer("GANETIMGR_SYNC_STALE_AFTER", 3, 1, 100)
 	if len(l.errs) > 0 {
 		return nil, errors.Join(l.errs...)
 	}

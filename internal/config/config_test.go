@@ -25,7 +25,8 @@ func TestDefaults(t *testing.T) {
 	}
 	if c.Listen != "127.0.0.1:8080" || c.BaseURL.String() != "http://127.0.0.1:8080" || !c.Embedded() ||
 		c.TagPrefix != "ganetimgr" || c.DefaultLanguage != "en" || c.SessionLifetime != 3*time.Hour ||
-		c.SMTP.Port != 587 || c.SMTP.TLS != "starttls" || !c.AutoMigrate || c.Secure() {
+		c.SMTP.Port != 587 || c.SMTP.TLS != "starttls" || !c.AutoMigrate || c.Secure() ||
+		c.SyncInterval != 30*time.Second || c.SyncStaleAfter != 3 {
 		t.Errorf("unexpected defaults: %+v", c)
 	}
 }
@@ -74,6 +75,11 @@ func TestInvalidSettingsNameTheVariable(t *testing.T) {
 		{map[string]string{"GANETIMGR_SESSION_IDLE_TIMEOUT": "5s"}, "GANETIMGR_SESSION_IDLE_TIMEOUT", "at least 1m"},
 		{map[string]string{"GANETIMGR_AUTO_MIGRATE": "maybe"}, "GANETIMGR_AUTO_MIGRATE", "true or false"},
 		{map[string]string{"GANETIMGR_METRICS_LISTEN": "127.0.0.1:8080"}, "GANETIMGR_METRICS_LISTEN", "differ"},
+		{map[string]string{"GANETIMGR_SYNC_INTERVAL": "thirty"}, "GANETIMGR_SYNC_INTERVAL", "duration"},
+		{map[string]string{"GANETIMGR_SYNC_INTERVAL": "1s"}, "GANETIMGR_SYNC_INTERVAL", "between 5s"},
+		{map[string]string{"GANETIMGR_SYNC_INTERVAL": "2h"}, "GANETIMGR_SYNC_INTERVAL", "between 5s and 1h"},
+		{map[string]string{"GANETIMGR_SYNC_STALE_AFTER": "0"}, "GANETIMGR_SYNC_STALE_AFTER", "1 to 100"},
+		{map[string]string{"GANETIMGR_SYNC_STALE_AFTER": "x"}, "GANETIMGR_SYNC_STALE_AFTER", "1 to 100"},
 	}
 	for _, tc := range cases {
 		_, err := load(tc.env)
@@ -85,6 +91,16 @@ func TestInvalidSettingsNameTheVariable(t *testing.T) {
 		if !errors.As(err, &ce) || ce.Var != tc.varName || !strings.Contains(err.Error(), tc.problem) {
 			t.Errorf("%v: got %q, want an error for %s mentioning %q", tc.env, err, tc.varName, tc.problem)
 		}
+	}
+}
+
+func TestSyncSettings(t *testing.T) {
+	c, err := load(map[string]string{"GANETIMGR_SYNC_INTERVAL": "1m", "GANETIMGR_SYNC_STALE_AFTER": "5"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SyncInterval != time.Minute || c.SyncStaleAfter != 5 {
+		t.Errorf("got interval %s, stale after %d; want 1m0s, 5", c.SyncInterval, c.SyncStaleAfter)
 	}
 }
 
