@@ -17,6 +17,7 @@ import (
 
 	ganetimgr "github.com/ganetimgr/ganetimgr"
 	"github.com/ganetimgr/ganetimgr/internal/auth"
+	"github.com/ganetimgr/ganetimgr/internal/clustersync"
 	"github.com/ganetimgr/ganetimgr/internal/config"
 	"github.com/ganetimgr/ganetimgr/internal/demo"
 	"github.com/ganetimgr/ganetimgr/internal/i18n"
@@ -64,6 +65,10 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, version st
 	if err != nil {
 		return err
 	}
+	pendingForms, err := secretbox.New(secretKey, "cluster-form-pending")
+	if err != nil {
+		return err
+	}
 
 	st := store.New(db.Pool)
 	hasher := NewHasher()
@@ -98,7 +103,7 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, version st
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	site, err := web.New(web.Deps{Config: cfg, Store: st, Logger: log, Bundle: bundle, Hasher: hasher,
-		Readiness: migrator, Registry: reg, Version: version})
+		Readiness: migrator, Registry: reg, Version: version, Passwords: passwords, PendingForms: pendingForms})
 	if err != nil {
 		return err
 	}
@@ -106,6 +111,20 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, version st
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go site.SweepSessions(ctx, 10*time.Minute)
+
+	syncer, err := clustersync.New(st, clustersync.Options{Interval: cfg.SyncInterval, StaleAfter: cfg.SyncStaleAfter,
+		TagPrefix: cfg.TagPrefix, Passwords: passwords, Logger: log})
+	if err != nil {
+		return err
+	}
+	syncDone := make(chan struct{})
+	go func() {
+		defer close(syncDone)
+		_ = syncer.Run(ctx) // returns nil when ctx ends; it retries database failures itself
+	}()
+	// Stop the syncer (and release its cluster locks) before the demo
+	// cluster and the database go away.
+	defer func() { cancel(); <-syncDone }()
 
 	servers := []*http.Server{{
 		Handler:           site.Handler(),

@@ -24,6 +24,7 @@ import (
 	"github.com/ganetimgr/ganetimgr/internal/config"
 	"github.com/ganetimgr/ganetimgr/internal/i18n"
 	"github.com/ganetimgr/ganetimgr/internal/pgtest"
+	"github.com/ganetimgr/ganetimgr/internal/secretbox"
 	"github.com/ganetimgr/ganetimgr/internal/store"
 	"github.com/ganetimgr/ganetimgr/internal/store/storetest"
 	"github.com/ganetimgr/ganetimgr/internal/web"
@@ -51,14 +52,16 @@ func (b *syncBuffer) String() string {
 
 // harness is a real site on a real database behind a real HTTP server.
 type harness struct {
-	t       *testing.T
-	srv     *httptest.Server
-	site    *web.Server
-	store   *store.Store
-	migr    *store.Migrator
-	hasher  *auth.Hasher
-	logs    *syncBuffer
-	baseURL string
+	t      *testing.T
+	srv    *httptest.Server
+	site   *web.Server
+	store  *store.Store
+	migr   *store.Migrator
+	hasher *auth.Hasher
+	// passwords opens the RAPI passwords the site stores.
+	passwords *secretbox.Box
+	logs      *syncBuffer
+	baseURL   string
 }
 
 type harnessOption func(*config.Config)
@@ -104,9 +107,17 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if h.passwords, err = secretbox.New(cfg.SecretKey, "rapi-password"); err != nil {
+		t.Fatal(err)
+	}
+	pending, err := secretbox.New(cfg.SecretKey, "cluster-form-pending")
+	if err != nil {
+		t.Fatal(err)
+	}
 	h.site, err = web.New(web.Deps{Config: cfg, Store: st, Bundle: bundle, Hasher: h.hasher,
 		Logger:    slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Readiness: migr, Registry: prometheus.NewRegistry(), Version: "test"})
+		Readiness: migr, Registry: prometheus.NewRegistry(), Version: "test",
+		Passwords: h.passwords, PendingForms: pending})
 	if err != nil {
 		t.Fatal(err)
 	}

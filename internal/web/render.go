@@ -29,6 +29,9 @@ type Page struct {
 	Version   string
 	Status    int
 	Data      any
+	// Stale names the clusters whose data is stale or whose last sync
+	// failed (logged-in pages only; see sync_banner.go).
+	Stale []StaleCluster
 }
 
 // Roles for templates.
@@ -68,7 +71,9 @@ func (s *Server) loadTemplates() (map[string]*template.Template, error) {
 		}
 		pages[strings.TrimSuffix(path.Base(n), ".html")] = t
 	}
-	for _, required := range []string{"login", "dashboard", "error", "admin_home"} {
+	for _, required := range []string{"login", "dashboard", "error", "admin_home",
+		"clusters", "cluster_form", "cluster_confirm", "cluster_show", "cluster_delete",
+		"networks", "network_form", "network_delete"} {
 		if pages[required] == nil {
 			return nil, fmt.Errorf("web: templates: page %q missing", required)
 		}
@@ -113,6 +118,7 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, status int, data a
 	}
 	if p.User != nil {
 		p.Role = p.User.Role()
+		p.Stale = s.staleClusters(r)
 	}
 	if hasSession(r) {
 		p.Flashes = s.popFlashes(r.Context())

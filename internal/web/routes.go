@@ -15,6 +15,7 @@ import (
 //     request that a browser marks as coming from another site);
 //   - "dynamic": a session, the logged-in user (if any) and the language;
 //   - "protected": a logged-in, active user;
+//   - "helpdesk": a holder of view_instances, or a superuser;
 //   - "admin": a superuser.
 //
 // No GET route changes state (TestGETRoutesDoNotWrite walks this table).
@@ -40,9 +41,47 @@ func (s *Server) routes() http.Handler {
 			r.Post("/logout", s.logout)
 			r.Post("/account/logout-everywhere", s.logoutEverywhere)
 
+			// Instances the user may see (everything from the cluster cache;
+			// no page calls a cluster).
+			r.Get("/instances/", s.instanceList)
+			r.Get("/instances/{cluster}/{name}/", s.instanceShow)
+
+			// Helpdesk (view_instances) and administrators.
+			r.Group(func(r chi.Router) {
+				r.Use(s.requireHelpdesk)
+				r.Get("/nodes/", s.nodeList)
+				r.Get("/jobs/", s.jobList)
+				r.Get("/jobs/{cluster}/{id:[0-9]+}/", s.jobShow)
+				r.Get("/clusters/{slug}/", s.clusterInfo)
+			})
+
 			r.Group(func(r chi.Router) {
 				r.Use(s.requireSuperuser)
 				r.Get("/admin/", s.adminHome)
+
+				// Clusters: adding one in pin mode is two POSTs (fetch the
+				// certificate, then confirm it); GET pages never call a cluster.
+				r.Get("/admin/clusters", s.clusterList)
+				r.Post("/admin/clusters/bulk", s.clusterBulk)
+				r.Get("/admin/clusters/new", s.clusterNew)
+				r.Post("/admin/clusters/new", s.clusterCreate)
+				r.Post("/admin/clusters/new/confirm", s.clusterCreateConfirm)
+				r.Get("/admin/clusters/{id:[0-9]+}", s.clusterShow)
+				r.Post("/admin/clusters/{id:[0-9]+}/test", s.clusterTestConnection)
+				r.Get("/admin/clusters/{id:[0-9]+}/edit", s.clusterEdit)
+				r.Post("/admin/clusters/{id:[0-9]+}/edit", s.clusterUpdate)
+				r.Post("/admin/clusters/{id:[0-9]+}/edit/confirm", s.clusterUpdateConfirm)
+				r.Get("/admin/clusters/{id:[0-9]+}/delete", s.clusterDeleteConfirm)
+				r.Post("/admin/clusters/{id:[0-9]+}/delete", s.clusterDelete)
+
+				// Declared networks.
+				r.Get("/admin/networks", s.networkList)
+				r.Get("/admin/networks/new", s.networkNew)
+				r.Post("/admin/networks/new", s.networkCreate)
+				r.Get("/admin/networks/{id:[0-9]+}/edit", s.networkEdit)
+				r.Post("/admin/networks/{id:[0-9]+}/edit", s.networkUpdate)
+				r.Get("/admin/networks/{id:[0-9]+}/delete", s.networkDeleteConfirm)
+				r.Post("/admin/networks/{id:[0-9]+}/delete", s.networkDelete)
 			})
 		})
 	})

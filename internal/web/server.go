@@ -22,6 +22,7 @@ import (
 	"github.com/ganetimgr/ganetimgr/internal/auth"
 	"github.com/ganetimgr/ganetimgr/internal/config"
 	"github.com/ganetimgr/ganetimgr/internal/i18n"
+	"github.com/ganetimgr/ganetimgr/internal/secretbox"
 	"github.com/ganetimgr/ganetimgr/internal/store"
 )
 
@@ -40,8 +41,15 @@ type Deps struct {
 	Bundle    *i18n.Bundle
 	Hasher    *auth.Hasher
 	Readiness Readiness
-	Registry  *prometheus.Registry // metrics are registered here; nil: a private one
-	Version   string
+	// Passwords seals the RAPI passwords stored in the database (purpose
+	// "rapi-password"); required.
+	Passwords *secretbox.Box
+	// PendingForms seals a cluster's RAPI password across the certificate
+	// confirmation step (a purpose of its own, so such a value can never be
+	// taken for a stored password); required.
+	PendingForms *secretbox.Box
+	Registry     *prometheus.Registry // metrics are registered here; nil: a private one
+	Version      string
 	// Now returns the current time (tests may fix it); nil means time.Now.
 	Now func() time.Time
 }
@@ -55,6 +63,8 @@ type Server struct {
 	bundle    *i18n.Bundle
 	hasher    *auth.Hasher
 	readiness Readiness
+	passwords *secretbox.Box
+	pending   *secretbox.Box
 	version   string
 	now       func() time.Time
 
@@ -95,7 +105,10 @@ func New(d Deps) (*Server, error) {
 	s := &Server{
 		cfg: d.Config, store: d.Store, log: d.Logger, bundle: d.Bundle, hasher: d.Hasher,
 		readiness: d.Readiness, version: d.Version, now: d.Now,
-		trusted: d.Config.TrustedProxies,
+		trusted: d.Config.TrustedProxies, passwords: d.Passwords, pending: d.PendingForms,
+	}
+	if s.passwords == nil || s.pending == nil {
+		return nil, fmt.Errorf("web: Deps.Passwords and Deps.PendingForms are required")
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -1,0 +1,229 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// This file holds the cache queries the read-only pages need beyond the
+// syncer's own API (cache_*.go): one visible instance, page cursors for
+// "previous" links, locked node groups, declared IPv6 prefixes, and a
+// filtered job list.
+
+// visibleClause is the visibility predicate of VisibleInstances for the
+// user whose id is the SQL parameter uid: instances tagged for the user, or
+// for a group the user belongs to. Keep it in step with VisibleInstances.
+func visibleClause(uid string) string {
+	return `(i.owner_users @> ARRAY[(SELECT username FROM users WHERE id = ` + uid + ` AND is_active)]
+		OR i.owner_groups && ARRAY(SELECT g.name FROM group_members m JOIN groups g ON g.id = m.group_id
+			JOIN users u ON u.id = m.user_id WHERE m.user_id = ` + uid + ` AND u.is_active))`
+}
+
+// VisibleInstance returns one cached instance of an enabled cluster if the
+// user may see it (all: the caller checked auth.ViewInstances). An instance
+// the user may not see gives ErrNotFound, like one that does not exist.
+func (s *Store) VisibleInstance(ctx context.Context, userID int64, all bool, clusterSlug, name string) (*CachedInstance, error) {
+	sql := `SELECT ` + instanceSelect + ` FROM cluster_instances i JOIN clusters c ON c.id = i.cluster_id
+		WHERE c.slug = $1 AND i.name = $2 AND NOT c.disabled`
+	args := []any{clusterSlug, name}
+	if !all {
+		args = append(args, userID)
+		sql += ` AND ` + visibleClause("$3")
+	}
+	in, err := scanInstance(s.pool.QueryRow(ctx, sql, args...))
+	return in, mapErr("visible instance", err)
+}
+
+// InstanceCursor returns the cursor positioned at in for the order (sort,
+// desc): a VisibleInstances query in that order with After set to it starts
+// right after in. Pages use it for "previous" links: the cursor of a page's
+// first row in the reversed order, queried in the reversed order, gives the
+// rows before it.
+func InstanceCursor(in *CachedInstance, sort InstanceSort, desc bool) string {
+	if sort == "" {
+		sort = SortByName
+	}
+	cur := instanceCursor{Sort: sort, Desc: desc, Name: in.Name, Cluster: in.ClusterID}
+	switch sort {
+	case SortByCluster:
+		cur.Key = in.ClusterSlug
+	case SortByStatus:
+		cur.Key = in.Status
+	case SortByNode:
+		cur.Key = in.PNode
+	case SortByMemory:
+		cur.Num = int64(in.MemoryMB)
+	case SortByVCPUs:
+		cur.Num = int64(in.VCPUs)
+	}
+	return cur.encode()
+}
+
+// CheckInstanceCursor reports whether cursor is a valid cursor of the order
+// (sort, desc), so that pages can answer a bad one with 400 rather than
+// treating every query error alike.
+func CheckInstanceCursor(cursor string, sort InstanceSort, desc bool) error {
+	if sort == "" {
+		sort = SortByName
+	}
+	if _, _, ok := sort.sortKey(); !ok {
+		return fmt.Errorf("store: unknown instance sort %q", sort)
+	}
+	cur, err := decodeInstanceCursor(cursor)
+	if err != nil {
+		return err
+	}
+	if cur.Sort != sort || cur.Desc != desc {
+		return fmt.Errorf("store: page cursor of another order")
+	}
+	return nil
+}
+
+// ValidInstanceSort reports whether sort names an instance list order.
+func ValidInstanceSort(sort InstanceSort) bool {
+	_, _, ok := sort.sortKey()
+	return ok
+}
+
+// ClusterGroup names a node group of a cluster.
+type ClusterGroup struct {
+	ClusterID int64
+	Name      string
+}
+
+// LockedNodeGroups returns the node groups tagged "locked" (maintenance)
+// on every cluster.
+func (s *Store) LockedNodeGroups(ctx context.Context) ([]ClusterGroup, error) {
+	rows, err := s.pool.Query(ctx, `SELECT cluster_id, name FROM cluster_node_groups WHERE locked`)
+	if err != nil {
+		return nil, mapErr("locked node groups", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ClusterGroup, error) {
+		var g ClusterGroup
+		return g, r.Scan(&g.ClusterID, &g.Name)
+	})
+	return out, mapErr("locked node groups", err)
+}
+
+// LinkPrefix is the IPv6 prefix declared for a link of a cluster.
+type LinkPrefix struct {
+	ClusterID int64
+	Link      string
+	Prefix    string // canonical CIDR
+}
+
+// DeclaredIPv6Prefixes returns the IPv6 prefixes of the declared networks
+// that have one, per cluster and link.
+func (s *Store) DeclaredIPv6Prefixes(ctx context.Context) ([]LinkPrefix, error) {
+	rows, err := s.pool.Query(ctx, `SELECT cluster_id, link, ipv6_prefix::text FROM networks WHERE ipv6_prefix IS NOT NULL`)
+	if err != nil {
+		return nil, mapErr("declared ipv6 prefixes", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (LinkPrefix, error) {
+		var p LinkPrefix
+		return p, r.Scan(&p.ClusterID, &p.Link, &p.Prefix)
+	})
+	return out, mapErr("declared ipv6 prefixes", err)
+}
+
+// DeclaredNetworksVersion changes whenever a declared network is added,
+// edited or deleted (pages caching output that shows derived IPv6
+// addresses key it by this as well as by the cache version).
+func (s *Store) DeclaredNetworksVersion(ctx context.Context) (string, error) {
+	var n, maxID int64
+	var last *time.Time
+	err := s.pool.QueryRow(ctx, `SELECT count(*), coalesce(max(id), 0), max(updated_at) FROM networks`).Scan(&n, &maxID, &last)
+	if err != nil {
+		return "", mapErr("declared networks version", err)
+	}
+	v := strconv.FormatInt(n, 10) + "." + strconv.FormatInt(maxID, 10)
+	if last != nil {
+		v += "." + strconv.FormatInt(last.UnixMicro(), 10)
+	}
+	return v, nil
+}
+
+// JobQuery selects cached jobs for the job list.
+type JobQuery struct {
+	ClusterID int64    // 0: every cluster
+	Statuses  []string // none: every status
+	Limit     int      // default 200, at most 1000
+}
+
+const jobSelect = `j.cluster_id, c.slug, j.job_id, j.status, j.summary, j.op_ids, j.op_status, j.instances,
+	coalesce(j.ops::text, ''), coalesce(j.op_result::text, ''), j.error, j.received_at, j.started_at, j.ended_at
+	FROM cluster_jobs j JOIN clusters c ON c.id = j.cluster_id`
+
+// ListedJob is a cached job with its cluster's slug.
+type ListedJob struct {
+	CachedJob
+	ClusterSlug string
+}
+
+func scanListedJob(row pgx.Row) (*ListedJob, error) {
+	j := &ListedJob{}
+	var ops, res string
+	var recv, start, end *time.Time
+	if err := row.Scan(&j.ClusterID, &j.ClusterSlug, &j.ID, &j.Status, &j.Summary, &j.OpIDs, &j.OpStatus,
+		&j.Instances, &ops, &res, &j.Error, &recv, &start, &end); err != nil {
+		return nil, err
+	}
+	if ops != "" {
+		j.Ops = []byte(ops)
+	}
+	if res != "" {
+		j.OpResult = []byte(res)
+	}
+	j.ReceivedAt, j.StartedAt, j.EndedAt = scanTime(recv), scanTime(start), scanTime(end)
+	return j, nil
+}
+
+// ListJobs returns the newest cached jobs matching q (by received time,
+// the order of the cluster_jobs_received_idx index).
+func (s *Store) ListJobs(ctx context.Context, q JobQuery) ([]*ListedJob, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 200
+	}
+	limit = min(limit, 1000)
+	var where []string
+	var args []any
+	if q.ClusterID != 0 {
+		args = append(args, q.ClusterID)
+		where = append(where, "j.cluster_id = $"+strconv.Itoa(len(args)))
+	}
+	if len(q.Statuses) > 0 {
+		args = append(args, q.Statuses)
+		where = append(where, "j.status = ANY($"+strconv.Itoa(len(args))+")")
+	}
+	sql := `SELECT ` + jobSelect
+	if len(where) > 0 {
+		sql += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	sql += ` ORDER BY j.received_at DESC NULLS LAST, j.cluster_id, j.job_id DESC LIMIT ` + strconv.Itoa(limit)
+	rows, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, mapErr("list jobs", err)
+	}
+	defer rows.Close()
+	var out []*ListedJob
+	for rows.Next() {
+		j, err := scanListedJob(rows)
+		if err != nil {
+			return nil, mapErr("list jobs", err)
+		}
+		out = append(out, j)
+	}
+	return out, mapErr("list jobs", rows.Err())
+}
+
+// CachedJobBySlug returns one cached job of a cluster.
+func (s *Store) CachedJobBySlug(ctx context.Context, clusterSlug string, id int64) (*ListedJob, error) {
+	j, err := scanListedJob(s.pool.QueryRow(ctx, `SELECT `+jobSelect+` WHERE c.slug = $1 AND j.job_id = $2`, clusterSlug, id))
+	return j, mapErr("cached job", err)
+}

@@ -1,0 +1,31 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/ganetimgr/ganetimgr/internal/i18n"
+	"github.com/ganetimgr/ganetimgr/internal/store"
+)
+
+// clusterDelete removes a cluster from ganetimgr (with its declared networks
+// and cached data). Nothing changes on the cluster itself.
+func (s *Server) clusterDelete(w http.ResponseWriter, r *http.Request) {
+	c := s.editableCluster(w, r)
+	if c == nil {
+		return
+	}
+	err := s.store.DeleteCluster(r.Context(), c.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		s.notFound(w, r)
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.log.Info("cluster deleted", "cluster", c.Slug, "host", c.Hostname, "by", principalFrom(r).User.ID,
+		"request_id", requestIDFrom(r))
+	s.addFlash(r.Context(), "success", i18n.M("cluster.deleted"))
+	http.Redirect(w, r, s.path("/admin/clusters"), http.StatusSeeOther)
+}

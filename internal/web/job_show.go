@@ -1,0 +1,39 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/ganetimgr/ganetimgr/internal/store"
+)
+
+// jobShowData is the job page's content.
+type jobShowData struct {
+	*jobView
+	OpsJSON    string
+	ResultJSON string
+}
+
+// jobShow is the page of one cached job: its opcodes with their status,
+// the opcodes as sent, and the result or error. Helpdesk and
+// administrators only.
+func (s *Server) jobShow(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil || id < 0 {
+		s.notFound(w, r)
+		return
+	}
+	j, err := s.store.CachedJobBySlug(r.Context(), chi.URLParam(r, "cluster"), id)
+	if errors.Is(err, store.ErrNotFound) {
+		s.notFound(w, r)
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "job", jobShowData{jobView: s.jobView(j), OpsJSON: jsonDump(j.Ops), ResultJSON: jsonDump(j.OpResult)})
+}

@@ -1,0 +1,30 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/ganetimgr/ganetimgr/internal/i18n"
+	"github.com/ganetimgr/ganetimgr/internal/store"
+)
+
+// networkDelete removes a declared network (nothing changes on the cluster).
+func (s *Server) networkDelete(w http.ResponseWriter, r *http.Request) {
+	n := s.networkFromURL(w, r)
+	if n == nil {
+		return
+	}
+	err := s.store.DeleteNetwork(r.Context(), n.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		s.notFound(w, r)
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.log.Info("network deleted", "network", n.ID, "cluster", n.ClusterSlug, "link", n.Link,
+		"by", principalFrom(r).User.ID, "request_id", requestIDFrom(r))
+	s.addFlash(r.Context(), "success", i18n.M("networks.deleted"))
+	http.Redirect(w, r, s.path("/admin/networks"), http.StatusSeeOther)
+}
