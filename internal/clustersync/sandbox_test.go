@@ -1,11 +1,9 @@
 package clustersync_test
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ganetimgr/ganetimgr/internal/rapi"
+	"github.com/ganetimgr/ganetimgr/internal/sandboxenv"
 	"github.com/ganetimgr/ganetimgr/internal/store"
 )
 
@@ -21,32 +20,7 @@ import (
 // elsewhere it skips it.
 func sandboxEnv(t *testing.T) map[string]string {
 	t.Helper()
-	path := os.Getenv("GANETI_SANDBOX_ENV")
-	if path == "" {
-		path = "/run/ganetimgr-sandbox/env"
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("the Ganeti sandbox is required in CI: run test/ganeti/up.sh (%v)", err)
-		}
-		t.Skipf("no Ganeti sandbox: %v", err)
-	}
-	defer f.Close()
-	vars := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), "="); ok && !strings.HasPrefix(k, "#") {
-			vars[k] = v
-		}
-	}
-	for _, k := range []string{"GANETI_RAPI_HOST", "GANETI_RAPI_PORT", "GANETI_RAPI_USER", "GANETI_RAPI_PASS",
-		"GANETI_RAPI_FINGERPRINT", "GANETI_NODE", "GANETI_NODE_GROUP", "GANETI_NETWORK", "GANETI_OS", "GANETI_NIC_LINK"} {
-		if vars[k] == "" {
-			t.Fatalf("sandbox env %s lacks %s", path, k)
-		}
-	}
-	return vars
+	return sandboxenv.Load(t, "GANETI_NODE", "GANETI_NODE_GROUP", "GANETI_NETWORK", "GANETI_OS", "GANETI_NIC_LINK")
 }
 
 // TestSandboxSync registers the real Ganeti sandbox as a cluster, creates

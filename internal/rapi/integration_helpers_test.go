@@ -4,12 +4,10 @@ package rapi_test
 // brought up by test/ganeti/up.sh (see test/ganeti/README.md).
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -19,12 +17,10 @@ import (
 	"time"
 
 	"github.com/ganetimgr/ganetimgr/internal/rapi"
+	"github.com/ganetimgr/ganetimgr/internal/sandboxenv"
 )
 
 const (
-	defaultSandboxEnv = "/run/ganetimgr-sandbox/env"
-	sandboxRequired   = "the Ganeti sandbox is required in CI: run test/ganeti/up.sh"
-
 	// jobTimeout bounds every wait for a job: jobs serialise on the
 	// cluster and a busy CI machine can be slow.
 	jobTimeout = 120 * time.Second
@@ -65,26 +61,12 @@ type sandbox struct {
 	vars        map[string]string
 }
 
-func inCI() bool { return os.Getenv("CI") == "true" }
-
 // loadSandbox reads the sandbox's env file. Without it the test fails in CI
 // and is skipped elsewhere; -short skips it outside CI.
 func loadSandbox(tb testing.TB) *sandbox {
 	tb.Helper()
-	if testing.Short() && !inCI() {
-		tb.Skip("integration test against the Ganeti sandbox skipped in -short mode")
-	}
-	path := os.Getenv("GANETI_SANDBOX_ENV")
-	if path == "" {
-		path = defaultSandboxEnv
-	}
-	vars, err := readEnvFile(path)
-	if err != nil {
-		if inCI() {
-			tb.Fatalf("%s (%s: %v)", sandboxRequired, path, err)
-		}
-		tb.Skipf("%s (%s: %v)", sandboxRequired, path, err)
-	}
+	vars := sandboxenv.Load(tb)
+	path := sandboxenv.Path()
 	need := func(k string) string {
 		v := vars[k]
 		if v == "" {
@@ -119,41 +101,6 @@ func loadSandbox(tb testing.TB) *sandbox {
 		vars:        vars,
 	}
 	return sb
-}
-
-// readEnvFile parses KEY=VALUE lines (blank lines and # comments ignored,
-// optional surrounding quotes removed).
-func readEnvFile(path string) (map[string]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	vars := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		line = strings.TrimPrefix(line, "export ")
-		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			continue
-		}
-		v = strings.TrimSpace(v)
-		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
-			v = v[1 : len(v)-1]
-		}
-		vars[strings.TrimSpace(k)] = v
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
-	}
-	if len(vars) == 0 {
-		return nil, errors.New("no settings in file")
-	}
-	return vars, nil
 }
 
 // client returns a client for the write user, pinned to the sandbox's

@@ -1,16 +1,15 @@
 package web_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/ganetimgr/ganetimgr/internal/sandboxenv"
 	"github.com/ganetimgr/ganetimgr/internal/store"
 )
 
@@ -19,37 +18,7 @@ import (
 // Without them the test is skipped, except in CI (CI=true) where it fails.
 func sandboxEnv(t *testing.T) map[string]string {
 	t.Helper()
-	path := os.Getenv("GANETI_SANDBOX_ENV")
-	if path == "" {
-		path = "/run/ganetimgr-sandbox/env"
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("the Ganeti sandbox is required in CI (run test/ganeti/up.sh): %v", err)
-		}
-		t.Skipf("no Ganeti sandbox: %v", err)
-	}
-	defer f.Close()
-	env := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		k, v, ok := strings.Cut(line, "=")
-		if ok {
-			env[k] = strings.Trim(v, `"'`)
-		}
-	}
-	for _, k := range []string{"GANETI_RAPI_HOST", "GANETI_RAPI_PORT", "GANETI_RAPI_USER", "GANETI_RAPI_PASS",
-		"GANETI_RAPI_RO_USER", "GANETI_RAPI_RO_PASS", "GANETI_RAPI_FINGERPRINT"} {
-		if env[k] == "" {
-			t.Fatalf("%s lacks %s", path, k)
-		}
-	}
-	return env
+	return sandboxenv.Load(t)
 }
 
 // TestClusterSandboxRegisterAndTest registers the real Ganeti through the
