@@ -419,23 +419,20 @@ func (s *Store) VisibleInstances(ctx context.Context, q InstanceQuery) (*Instanc
 	}
 	if len(page.Instances) > limit {
 		page.Instances = page.Instances[:limit]
-		last := page.Instances[limit-1]
-		cur := instanceCursor{Sort: q.Sort, Desc: q.Desc, Name: last.Name, Cluster: last.ClusterID}
-		switch q.Sort {
-		case SortByCluster:
-			cur.Key = last.ClusterSlug
-		case SortByStatus:
-			cur.Key = last.Status
-		case SortByNode:
-			cur.Key = last.PNode
-		case SortByMemory:
-			cur.Num = int64(last.MemoryMB)
-		case SortByVCPUs:
-			cur.Num = int64(last.VCPUs)
-		}
-		page.Next = cur.encode()
+		page.Next = InstanceCursor(page.Instances[limit-1], q.Sort, q.Desc)
 	}
 	return page, nil
+}
+
+// visibleClause is the visibility predicate for the user whose id is the
+// SQL parameter uid: instances tagged for the user, or for a group the user
+// belongs to; an inactive user sees nothing. The scalar subqueries become
+// init plans, so their values are known when the GIN indexes on the owner
+// arrays are searched.
+func visibleClause(uid string) string {
+	return `(i.owner_users @> ARRAY[(SELECT username FROM users WHERE id = ` + uid + ` AND is_active)]
+		OR i.owner_groups && ARRAY(SELECT g.name FROM group_members m JOIN groups g ON g.id = m.group_id
+			JOIN users u ON u.id = m.user_id WHERE m.user_id = ` + uid + ` AND u.is_active))`
 }
 
 // visibleInstancesSQL builds VisibleInstances' query for a page of limit
@@ -456,12 +453,7 @@ func visibleInstancesSQL(q InstanceQuery, limit int) (string, []any, error) {
 		where = append(where, "NOT c.disabled")
 	}
 	if !q.All {
-		// Scalar subqueries become init plans: their values are known when
-		// the GIN indexes on the owner arrays are searched.
-		uid := arg(q.UserID)
-		where = append(where, `(i.owner_users @> ARRAY[(SELECT username FROM users WHERE id = `+uid+` AND is_active)]
-			OR i.owner_groups && ARRAY(SELECT g.name FROM group_members m JOIN groups g ON g.id = m.group_id
-				JOIN users u ON u.id = m.user_id WHERE m.user_id = `+uid+` AND u.is_active))`)
+		where = append(where, visibleClause(arg(q.UserID)))
 	}
 	if len(q.ClusterIDs) > 0 {
 		where = append(where, "i.cluster_id = ANY("+arg(q.ClusterIDs)+")")

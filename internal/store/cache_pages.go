@@ -15,15 +15,6 @@ import (
 // "previous" links, locked node groups, declared IPv6 prefixes, and a
 // filtered job list.
 
-// visibleClause is the visibility predicate of VisibleInstances for the
-// user whose id is the SQL parameter uid: instances tagged for the user, or
-// for a group the user belongs to. Keep it in step with VisibleInstances.
-func visibleClause(uid string) string {
-	return `(i.owner_users @> ARRAY[(SELECT username FROM users WHERE id = ` + uid + ` AND is_active)]
-		OR i.owner_groups && ARRAY(SELECT g.name FROM group_members m JOIN groups g ON g.id = m.group_id
-			JOIN users u ON u.id = m.user_id WHERE m.user_id = ` + uid + ` AND u.is_active))`
-}
-
 // VisibleInstance returns one cached instance of an enabled cluster if the
 // user may see it (all: the caller checked auth.ViewInstances). An instance
 // the user may not see gives ErrNotFound, like one that does not exist.

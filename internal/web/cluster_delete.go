@@ -1,11 +1,9 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/ganetimgr/ganetimgr/internal/i18n"
-	"github.com/ganetimgr/ganetimgr/internal/store"
 )
 
 // clusterDelete removes a cluster from ganetimgr (with its declared networks
@@ -16,12 +14,7 @@ func (s *Server) clusterDelete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err := s.store.DeleteCluster(r.Context(), c.ID)
-	if errors.Is(err, store.ErrNotFound) {
-		s.notFound(w, r)
-		return
-	}
-	if err != nil {
-		s.serverError(w, r, err)
+	if s.loadFailed(w, r, err) {
 		return
 	}
 	s.log.Info("cluster deleted", "cluster", c.Slug, "host", c.Hostname, "by", principalFrom(r).User.ID,

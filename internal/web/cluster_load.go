@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 
@@ -20,12 +19,7 @@ func (s *Server) clusterFromURL(w http.ResponseWriter, r *http.Request) *store.C
 		return nil
 	}
 	c, err := s.store.ClusterByID(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		s.notFound(w, r)
-		return nil
-	}
-	if err != nil {
-		s.serverError(w, r, err)
+	if s.loadFailed(w, r, err) {
 		return nil
 	}
 	return c

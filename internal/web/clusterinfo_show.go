@@ -2,7 +2,6 @@ package web
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -73,12 +72,7 @@ type clusterInfoData struct {
 // age. Helpdesk and administrators only.
 func (s *Server) clusterInfo(w http.ResponseWriter, r *http.Request) {
 	c, err := s.store.ClusterBySlug(r.Context(), chi.URLParam(r, "slug"))
-	if errors.Is(err, store.ErrNotFound) {
-		s.notFound(w, r)
-		return
-	}
-	if err != nil {
-		s.serverError(w, r, err)
+	if s.loadFailed(w, r, err) {
 		return
 	}
 	ctx := r.Context()

@@ -1,10 +1,13 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
+
+	"github.com/ganetimgr/ganetimgr/internal/store"
 
 	"github.com/ganetimgr/ganetimgr/internal/i18n"
 )
@@ -85,4 +88,19 @@ func (s *Server) errorPageNoSession(w http.ResponseWriter, r *http.Request, stat
 	if err := t.ExecuteTemplate(w, "layout.html", p); err != nil {
 		s.log.Error("error page failed", "err", err)
 	}
+}
+
+// loadFailed answers a failed lookup and reports whether it did: a missing
+// row is a 404 (also for rows the user may not see), anything else a 500.
+// Handlers write: if s.loadFailed(w, r, err) { return }.
+func (s *Server) loadFailed(w http.ResponseWriter, r *http.Request, err error) bool {
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, store.ErrNotFound):
+		s.notFound(w, r)
+	default:
+		s.serverError(w, r, err)
+	}
+	return true
 }

@@ -1,13 +1,11 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/ganetimgr/ganetimgr/internal/auth"
-	"github.com/ganetimgr/ganetimgr/internal/store"
 )
 
 // instanceShowData is the instance page's content.
@@ -25,12 +23,7 @@ func (s *Server) instanceShow(w http.ResponseWriter, r *http.Request) {
 	slug, name := chi.URLParam(r, "cluster"), chi.URLParam(r, "name")
 	wide := p.Can(auth.ViewInstances)
 	in, err := s.store.VisibleInstance(r.Context(), p.User.ID, wide, slug, name)
-	if errors.Is(err, store.ErrNotFound) {
-		s.notFound(w, r)
-		return
-	}
-	if err != nil {
-		s.serverError(w, r, err)
+	if s.loadFailed(w, r, err) {
 		return
 	}
 	r, statuses, err := s.withSyncStatuses(r)

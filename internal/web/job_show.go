@@ -1,13 +1,10 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 
 	"github.com/go-chi/chi/v5"
-
-	"github.com/ganetimgr/ganetimgr/internal/store"
 )
 
 // jobShowData is the job page's content.
@@ -27,12 +24,7 @@ func (s *Server) jobShow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	j, err := s.store.CachedJobBySlug(r.Context(), chi.URLParam(r, "cluster"), id)
-	if errors.Is(err, store.ErrNotFound) {
-		s.notFound(w, r)
-		return
-	}
-	if err != nil {
-		s.serverError(w, r, err)
+	if s.loadFailed(w, r, err) {
 		return
 	}
 	s.render(w, r, http.StatusOK, "job", jobShowData{jobView: s.jobView(j), OpsJSON: jsonDump(j.Ops), ResultJSON: jsonDump(j.OpResult)})

@@ -1,11 +1,9 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/ganetimgr/ganetimgr/internal/i18n"
-	"github.com/ganetimgr/ganetimgr/internal/store"
 )
 
 // networkDelete removes a declared network (nothing changes on the cluster).
@@ -15,12 +13,7 @@ func (s *Server) networkDelete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err := s.store.DeleteNetwork(r.Context(), n.ID)
-	if errors.Is(err, store.ErrNotFound) {
-		s.notFound(w, r)
-		return
-	}
-	if err != nil {
-		s.serverError(w, r, err)
+	if s.loadFailed(w, r, err) {
 		return
 	}
 	s.log.Info("network deleted", "network", n.ID, "cluster", n.ClusterSlug, "link", n.Link,
