@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"slices"
+	"strings"
 
 	"github.com/ganetimgr/ganetimgr/internal/rapi"
 	"github.com/ganetimgr/ganetimgr/internal/store"
@@ -148,7 +149,41 @@ func convertJob(clusterID int64, j *rapi.Job) store.CachedJob {
 	if err := j.Err(); err != nil {
 		cj.Error = err.Error()
 	}
+	cj.Log = convertJobLog(j.Log())
 	return cj
+}
+
+// maxLogMessage bounds one log message kept in the cache.
+const maxLogMessage = 4 << 10
+
+// convertJobLog keeps the last store.MaxJobLogEntries entries of a job's
+// log whose messages fit in store.MaxJobLogBytes together, each message
+// cut to maxLogMessage bytes (at a character boundary).
+func convertJobLog(entries []rapi.LogEntry) []store.JobLogEntry {
+	if len(entries) > store.MaxJobLogEntries {
+		entries = entries[len(entries)-store.MaxJobLogEntries:]
+	}
+	first, size := len(entries), 0
+	for first > 0 {
+		n := min(len(entries[first-1].Message), maxLogMessage)
+		if size+n > store.MaxJobLogBytes {
+			break
+		}
+		size += n
+		first--
+	}
+	if first == len(entries) {
+		return nil
+	}
+	out := make([]store.JobLogEntry, 0, len(entries)-first)
+	for _, e := range entries[first:] {
+		msg := e.Message
+		if len(msg) > maxLogMessage {
+			msg = strings.ToValidUTF8(msg[:maxLogMessage], "")
+		}
+		out = append(out, store.JobLogEntry{Serial: e.Serial, Time: e.Time.Time, Type: e.Type, Message: msg})
+	}
+	return out
 }
 
 // buildSnapshot converts everything read from a cluster. Resources whose

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -163,7 +164,7 @@ func (s *Syncer) read(ctx context.Context, c *store.Cluster, cc *clusterClient) 
 	run(func() { nodes, nodeErr = cl.NodesBulk(ctx) })
 	run(func() { groups, grpErr = cl.GroupsBulk(ctx) })
 	run(func() { nets, netErr = cl.NetworksBulk(ctx) })
-	run(func() { jobs, jobErr = cl.JobsBulk(ctx) })
+	run(func() { jobs, jobErr = readJobs(ctx, cl) })
 	wg.Wait()
 	if infoErr != nil || instErr != nil {
 		return nil, fmt.Errorf("clustersync: cluster %s: %w", c.Slug, errors.Join(infoErr, instErr))
@@ -188,6 +189,21 @@ func (s *Syncer) read(ctx context.Context, c *store.Cluster, cc *clusterClient) 
 		snap.Warning = scrub("partial sync: "+strings.Join(warnings, "; "), cc.password)
 	}
 	return snap, nil
+}
+
+// readJobs reads the jobs with their logs through the query resource,
+// and without logs from the bulk resource when the cluster refuses the
+// query (an old Ganeti without /2/query/job).
+func readJobs(ctx context.Context, cl *rapi.Client) ([]rapi.Job, error) {
+	jobs, err := cl.JobsWithLog(ctx)
+	var apiErr *rapi.APIError
+	if err != nil && errors.As(err, &apiErr) {
+		switch apiErr.Code {
+		case http.StatusBadRequest, http.StatusNotFound, http.StatusNotImplemented:
+			return cl.JobsBulk(ctx)
+		}
+	}
+	return jobs, err
 }
 
 // scrub removes a password (and its Basic-auth encodings) from an error

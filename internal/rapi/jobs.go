@@ -260,6 +260,42 @@ func (c *Client) JobsBulk(ctx context.Context) ([]Job, error) {
 	return jobs, err
 }
 
+// jobQueryFields are the fields JobsWithLog asks for: those of the bulk
+// resource plus the log and the results, which /2/jobs?bulk=1 leaves out
+// (and it ignores a fields parameter).
+var jobQueryFields = []string{"id", "ops", "status", "summary", "opstatus", "opresult", "oplog",
+	"received_ts", "start_ts", "end_ts"}
+
+// JobsWithLog returns all jobs still in the queue like JobsBulk, with
+// each opcode's log and result, in one call to the query resource
+// (GET /2/query/job). A cell Ganeti could not fill leaves its field empty.
+func (c *Client) JobsWithLog(ctx context.Context) ([]Job, error) {
+	res, err := c.QueryGet(ctx, QueryJob, jobQueryFields)
+	if err != nil {
+		return nil, err
+	}
+	jobs := make([]Job, 0, len(res.Data))
+	for _, row := range res.Rows() {
+		var j Job
+		id, ok := row["id"].Int()
+		if !ok {
+			continue
+		}
+		j.ID = JobID(id)
+		j.Status = JobStatus(row["status"].String())
+		_ = row["ops"].Decode(&j.Ops)
+		_ = row["summary"].Decode(&j.Summary)
+		_ = row["opstatus"].Decode(&j.OpStatus)
+		_ = row["opresult"].Decode(&j.OpResult)
+		_ = row["oplog"].Decode(&j.OpLog)
+		_ = row["received_ts"].Decode(&j.ReceivedAt)
+		_ = row["start_ts"].Decode(&j.StartedAt)
+		_ = row["end_ts"].Decode(&j.EndedAt)
+		jobs = append(jobs, j)
+	}
+	return jobs, nil
+}
+
 // Job returns one job with its log and results. An unknown or archived job
 // is reported as not found (IsNotFound): Ganeti 3.0 answers 200 with every
 // field null for those, older versions 404.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"strconv"
 	"time"
 
@@ -14,20 +15,39 @@ const (
 	MaxCachedJobs = 500
 	// CachedJobsMaxAge is the age after which finished jobs are dropped.
 	CachedJobsMaxAge = 7 * 24 * time.Hour
+	// MaxJobLogEntries is the number of log entries kept per job (the
+	// last ones).
+	MaxJobLogEntries = 200
+	// MaxJobLogBytes bounds the total size of the messages kept per job.
+	MaxJobLogBytes = 64 << 10
 )
+
+// JobLogEntry is one log line of a job (an entry of Ganeti's oplog).
+// Message is the text of a "message" entry, the JSON of the payload for
+// other types.
+type JobLogEntry struct {
+	Serial  int64     `json:"serial"`
+	Time    time.Time `json:"time"`
+	Type    string    `json:"type"`
+	Message string    `json:"message"`
+}
 
 // CachedJob is one recent Ganeti job of a cluster (table cluster_jobs).
 type CachedJob struct {
-	ClusterID  int64
-	ID         int64
-	Status     string
-	Summary    []string
-	OpIDs      []string
-	OpStatus   []string
-	Instances  []string // instances the opcodes act on
-	Ops        []byte   // JSON list of opcodes (bounded), may be nil
-	OpResult   []byte   // JSON list of opcode results, may be nil
-	Error      string   // the failure of an "error" job
+	ClusterID int64
+	ID        int64
+	Status    string
+	Summary   []string
+	OpIDs     []string
+	OpStatus  []string
+	Instances []string // instances the opcodes act on
+	Ops       []byte   // JSON list of opcodes (bounded), may be nil
+	OpResult  []byte   // JSON list of opcode results, may be nil
+	Error     string   // the failure of an "error" job
+	// Log is the job's log, oldest first, bounded by the syncer (the last
+	// MaxJobLogEntries entries, MaxJobLogBytes of messages). Only
+	// CachedJobBySlug loads it.
+	Log        []JobLogEntry
 	ReceivedAt time.Time
 	StartedAt  time.Time
 	EndedAt    time.Time
@@ -36,7 +56,7 @@ type CachedJob struct {
 var jobsTable = cacheTable{
 	name: "cluster_jobs", key: "job_id", keepVanished: true,
 	columns: []string{"cluster_id", "job_id", "status", "summary", "op_ids", "op_status", "instances", "ops",
-		"op_result", "error", "received_at", "started_at", "ended_at", "content_hash"},
+		"op_result", "error", "received_at", "started_at", "ended_at", "log", "content_hash"},
 }
 
 func (j *CachedJob) row(clusterID int64) cacheRow {
@@ -50,13 +70,18 @@ func (j *CachedJob) row(clusterID int64) cacheRow {
 	h.bytes(j.Ops)
 	h.bytes(j.OpResult)
 	h.str(j.Error)
+	var logJSON []byte
+	if len(j.Log) > 0 {
+		logJSON, _ = json.Marshal(j.Log) // plain data: cannot fail
+	}
+	h.bytes(logJSON)
 	h.time(j.ReceivedAt)
 	h.time(j.StartedAt)
 	h.time(j.EndedAt)
 	sum := h.sum()
 	return cacheRow{key: strconv.FormatInt(j.ID, 10), hash: sum, values: []any{clusterID, j.ID, j.Status,
 		nonNil(j.Summary), nonNil(j.OpIDs), nonNil(j.OpStatus), nonNil(j.Instances), nullJSON(j.Ops),
-		nullJSON(j.OpResult), j.Error, nullTime(j.ReceivedAt), nullTime(j.StartedAt), nullTime(j.EndedAt), sum}}
+		nullJSON(j.OpResult), j.Error, nullTime(j.ReceivedAt), nullTime(j.StartedAt), nullTime(j.EndedAt), nullJSON(logJSON), sum}}
 }
 
 // pruneJobs keeps the newest MaxCachedJobs jobs of a cluster and drops

@@ -12,10 +12,13 @@ type jobShowData struct {
 	*jobView
 	OpsJSON    string
 	ResultJSON string
+	// LogEarlier says that the log lacks the job's first entries (the
+	// cache keeps the last ones).
+	LogEarlier bool
 }
 
 // jobShow is the page of one cached job: its opcodes with their status,
-// the opcodes as sent, and the result or error. Helpdesk and
+// the opcodes as sent, its log, and the result or error. Helpdesk and
 // administrators only.
 func (s *Server) jobShow(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
@@ -27,5 +30,6 @@ func (s *Server) jobShow(w http.ResponseWriter, r *http.Request) {
 	if s.loadFailed(w, r, err) {
 		return
 	}
-	s.render(w, r, http.StatusOK, "job", jobShowData{jobView: s.jobView(j), OpsJSON: jsonDump(j.Ops), ResultJSON: jsonDump(j.OpResult)})
+	s.render(w, r, http.StatusOK, "job", jobShowData{jobView: s.jobView(j), OpsJSON: jsonDump(j.Ops),
+		ResultJSON: jsonDump(j.OpResult), LogEarlier: len(j.Log) > 0 && j.Log[0].Serial > 1})
 }

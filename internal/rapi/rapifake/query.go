@@ -27,6 +27,21 @@ func queryFieldTable(res string) []qfield {
 	}
 	var f []qfield
 	switch res {
+	case "job":
+		// Jobs have none of the common object fields (as recorded from
+		// Ganeti 3.0's /2/query/job).
+		return []qfield{
+			{"id", "ID", "number", "Job ID"},
+			{"ops", "OpCodes", "other", "List of all opcodes"},
+			{"status", "Status", "text", "Job status"},
+			{"summary", "Summary", "other", "List of per-opcode summaries"},
+			{"opstatus", "OpCode_status", "other", "List of opcodes status"},
+			{"opresult", "OpCode_result", "other", "List of opcodes results"},
+			{"oplog", "OpCode_log", "other", "List of opcode output logs"},
+			{"received_ts", "Received", "other", "Timestamp of when job was received (tuple containing seconds and microseconds)"},
+			{"start_ts", "Start", "other", "Timestamp of job start (tuple containing seconds and microseconds)"},
+			{"end_ts", "End", "other", "Timestamp of job end (tuple containing seconds and microseconds)"},
+		}
 	case "instance":
 		f = []qfield{
 			{"name", "Instance", "text", "Instance name"},
@@ -167,6 +182,15 @@ func (c *Cluster) query(q *request, res string, put bool) ([]byte, error) {
 		st := c.nodeStats()
 		for _, g := range c.groups {
 			getters = append(getters, func(f string) (any, bool) { return c.groupField(g, st, f) })
+		}
+	case "job":
+		for _, j := range c.jobs {
+			getters = append(getters, func(f string) (any, bool) {
+				if fieldDef(table, f).Kind == "unknown" {
+					return nil, false
+				}
+				return j.field(f), true
+			})
 		}
 	}
 	data := [][]any{}
