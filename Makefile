@@ -4,7 +4,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 BIN     := bin/ganetimgr
 
-.PHONY: run build test test-short lint fuzz bench sandbox-up sandbox-down docker clean
+.PHONY: run build test test-short lint fuzz bench gobench sandbox-up sandbox-down docker clean
 
 ## run: build and serve on http://127.0.0.1:8080 (a private PostgreSQL when DATABASE_URL is unset)
 run: build
@@ -37,8 +37,12 @@ fuzz:
 		done; \
 	done
 
-## bench: Go benchmarks
+## bench: the load benchmark of the instance lists (private PostgreSQL, fake clusters, wrk; about 5 minutes)
 bench:
+	$(GO) run ./cmd/ganetimgr-bench
+
+## gobench: Go benchmarks
+gobench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 ## sandbox-up / sandbox-down: the single-node Ganeti used by the integration tests (root)

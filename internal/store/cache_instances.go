@@ -54,6 +54,9 @@ type CachedInstance struct {
 	SyncedAt time.Time
 	// ClusterSlug is filled by the queries (read only).
 	ClusterSlug string
+	// ContentHash is the digest of the synced fields, which changes
+	// whenever any of them does (read only; pages key rendered rows by it).
+	ContentHash int64
 }
 
 // instancesTable lists cluster_instances' written columns in the order of
@@ -139,7 +142,7 @@ const instanceSelect = `i.cluster_id, i.name, i.uuid, i.status, i.admin_state, i
 	i.node_group, i.os, i.hypervisor, i.memory_mb, i.vcpus, i.oper_ram_mb, i.oper_vcpus, i.disk_template,
 	i.disk_sizes_mb, i.disk_usage_mb, i.nic_ips, i.nic_macs, i.nic_modes, i.nic_links, i.nic_networks,
 	i.network_port, i.tags, i.owner_users, i.owner_groups, i.admin_lock, i.isolate, i.needs_reboot,
-	i.ctime, i.mtime, i.serial_no, i.synced_at, c.slug`
+	i.ctime, i.mtime, i.serial_no, i.synced_at, c.slug, i.content_hash`
 
 func scanInstance(row pgx.Row) (*CachedInstance, error) {
 	in := &CachedInstance{}
@@ -148,9 +151,52 @@ func scanInstance(row pgx.Row) (*CachedInstance, error) {
 		&in.NodeGroup, &in.OS, &in.Hypervisor, &in.MemoryMB, &in.VCPUs, &in.OperRAMMB, &in.OperVCPUs, &in.DiskTemplate,
 		&in.DiskSizesMB, &in.DiskUsageMB, &in.NICIPs, &in.NICMACs, &in.NICModes, &in.NICLinks, &in.NICNetworks,
 		&in.NetworkPort, &in.Tags, &in.OwnerUsers, &in.OwnerGroups, &in.AdminLock, &in.Isolate, &in.NeedsReboot,
-		&ctime, &mtime, &in.SerialNo, &in.SyncedAt, &in.ClusterSlug)
+		&ctime, &mtime, &in.SerialNo, &in.SyncedAt, &in.ClusterSlug, &in.ContentHash)
 	in.CTime, in.MTime = scanTime(ctime), scanTime(mtime)
 	return in, err
+}
+
+// instanceKeySelect is the select list of InstanceQuery.KeysOnly.
+const instanceKeySelect = `i.cluster_id, i.name, i.status, i.pnode, i.node_group, i.memory_mb, i.vcpus, i.content_hash, c.slug`
+
+func scanInstanceKey(row pgx.Row) (*CachedInstance, error) {
+	in := &CachedInstance{}
+	err := row.Scan(&in.ClusterID, &in.Name, &in.Status, &in.PNode, &in.NodeGroup, &in.MemoryMB, &in.VCPUs,
+		&in.ContentHash, &in.ClusterSlug)
+	return in, err
+}
+
+// InstanceKey names one cached instance.
+type InstanceKey struct {
+	ClusterID int64
+	Name      string
+}
+
+// InstancesByKey returns the cached instances named by keys (of enabled
+// clusters; missing ones are left out), in no particular order. It does no
+// visibility check: keys must come from a query that did
+// (VisibleInstances).
+func (s *Store) InstancesByKey(ctx context.Context, keys []InstanceKey) ([]*CachedInstance, error) {
+	ids, names := make([]int64, len(keys)), make([]string, len(keys))
+	for i, k := range keys {
+		ids[i], names[i] = k.ClusterID, k.Name
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+instanceSelect+` FROM cluster_instances i JOIN clusters c ON c.id = i.cluster_id
+		JOIN unnest($1::bigint[], $2::text[]) AS k(cluster_id, name) ON k.cluster_id = i.cluster_id AND k.name = i.name
+		WHERE NOT c.disabled`, ids, names)
+	if err != nil {
+		return nil, mapErr("instances by key", err)
+	}
+	defer rows.Close()
+	out := make([]*CachedInstance, 0, len(keys))
+	for rows.Next() {
+		in, err := scanInstance(rows)
+		if err != nil {
+			return nil, mapErr("instances by key", err)
+		}
+		out = append(out, in)
+	}
+	return out, mapErr("instances by key", rows.Err())
 }
 
 // CachedInstance returns one cached instance.
@@ -336,6 +382,12 @@ type InstanceQuery struct {
 	After string
 	// Limit is the page size (default 50, at most 1000).
 	Limit int
+	// KeysOnly fills only what identifies, orders and groups each row
+	// (cluster id and slug, name, status, primary node, node group, memory,
+	// vCPUs and ContentHash): for pages that keep rendered rows by content
+	// hash and load the full rows (InstancesByKey) only for those they
+	// have not rendered yet.
+	KeysOnly bool
 	// IncludeDisabled also returns instances of disabled clusters.
 	IncludeDisabled bool
 }
@@ -406,9 +458,13 @@ func (s *Store) VisibleInstances(ctx context.Context, q InstanceQuery) (*Instanc
 		return nil, mapErr("visible instances", err)
 	}
 	defer rows.Close()
+	scan := scanInstance
+	if q.KeysOnly {
+		scan = scanInstanceKey
+	}
 	page := &InstancePage{Instances: make([]*CachedInstance, 0, limit)}
 	for rows.Next() {
-		in, err := scanInstance(rows)
+		in, err := scan(rows)
 		if err != nil {
 			return nil, mapErr("visible instances", err)
 		}
@@ -499,7 +555,11 @@ func visibleInstancesSQL(q InstanceQuery, limit int) (string, []any, error) {
 		}
 		where = append(where, tuple)
 	}
-	sql := `SELECT ` + instanceSelect + ` FROM cluster_instances i JOIN clusters c ON c.id = i.cluster_id`
+	sel := instanceSelect
+	if q.KeysOnly {
+		sel = instanceKeySelect
+	}
+	sql := `SELECT ` + sel + ` FROM cluster_instances i JOIN clusters c ON c.id = i.cluster_id`
 	if len(where) > 0 {
 		sql += " WHERE " + strings.Join(where, " AND ")
 	}

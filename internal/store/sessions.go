@@ -1,6 +1,9 @@
 package store
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // DeleteExpiredSessions removes web sessions past their expiry and returns
 // how many were removed.
@@ -10,4 +13,16 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context) (int64, error) {
 		return 0, mapErr("delete expired sessions", err)
 	}
 	return tag.RowsAffected(), nil
+}
+
+// TouchSession moves the expiry of an existing, unexpired web session (the
+// idle-timeout refresh of a session whose data did not change). Unlike a
+// full save it never re-creates a session deleted meanwhile (a logout on
+// another replica): found is false then.
+func (s *Store) TouchSession(ctx context.Context, token string, expiry time.Time) (found bool, err error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE sessions SET expiry = $2 WHERE token = $1 AND expiry > now()`, token, expiry)
+	if err != nil {
+		return false, mapErr("touch session", err)
+	}
+	return tag.RowsAffected() > 0, nil
 }

@@ -87,6 +87,13 @@ type browser struct {
 // missing.
 func newBrowserHarness(t *testing.T) (*harness, *browser) {
 	t.Helper()
+	return newBrowserHarnessFor(t, browserTestTimeout)
+}
+
+// newBrowserHarnessFor is newBrowserHarness for a test that needs longer
+// than browserTestTimeout (one waiting on a real cluster).
+func newBrowserHarnessFor(t *testing.T, timeout time.Duration) (*harness, *browser) {
+	t.Helper()
 	path := requireChromium(t)
 	h := newHarness(t)
 	b := &browser{t: t, h: h, logs: &syncBuffer{}}
@@ -118,7 +125,7 @@ func newBrowserHarness(t *testing.T) (*harness, *browser) {
 		chromedp.Env("TMPDIR="+tmp),
 		chromedp.CombinedOutput(b.logs),
 	)
-	root, cancelRoot := context.WithTimeout(context.Background(), browserTestTimeout)
+	root, cancelRoot := context.WithTimeout(context.Background(), timeout)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(root, opts...)
 	logf := func(format string, args ...any) { fmt.Fprintf(b.logs, format+"\n", args...) }
 	tab, cancelTab := chromedp.NewContext(allocCtx, chromedp.WithLogf(logf), chromedp.WithErrorf(logf))
@@ -218,6 +225,22 @@ func run[T any](b *browser, what string, a chromedp.Action[T]) T {
 		b.t.Fatalf("%s: %v", what, err)
 	}
 	return v
+}
+
+// openStatus navigates to a path of the site, waits for the page to load
+// and returns the document's HTTP status.
+func (b *browser) openStatus(path string) int64 {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, browserStepTimeout)
+	defer cancel()
+	resp, err := chromedp.RunResponse(ctx, chromedp.Navigate(b.h.baseURL+path))
+	if err != nil {
+		b.t.Fatalf("open %s: %v", path, err)
+	}
+	if resp == nil {
+		b.t.Fatalf("open %s: no response", path)
+	}
+	return resp.Status
 }
 
 // open navigates to a path of the site and waits for the page to load.

@@ -76,7 +76,21 @@ func cheapArgon2() auth.Argon2Params {
 	return auth.Argon2Params{Memory: 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}
 }
 
+// uncachedHarness are the cache bounds of the ordinary harness: every
+// request reads its session, user and cluster state from the database, as
+// the tests that change the database directly expect. The cache tests
+// (page_cache_test.go) use newCachedHarness with short real bounds.
+func uncachedHarness() web.CacheOptions {
+	return web.CacheOptions{PrincipalTTL: time.Nanosecond, StateTTL: time.Nanosecond}
+}
+
 func newHarness(t *testing.T, opts ...harnessOption) *harness {
+	t.Helper()
+	return newCachedHarness(t, uncachedHarness(), opts...)
+}
+
+// newCachedHarness is newHarness with the given cache bounds.
+func newCachedHarness(t *testing.T, co web.CacheOptions, opts ...harnessOption) *harness {
 	t.Helper()
 	pool := pgtest.NewPool(t)
 	st := store.New(pool)
@@ -117,7 +131,7 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	h.site, err = web.New(web.Deps{Config: cfg, Store: st, Bundle: bundle, Hasher: h.hasher,
 		Logger:    slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Readiness: migr, Registry: prometheus.NewRegistry(), Version: "test",
-		Passwords: h.passwords, PendingForms: pending})
+		Passwords: h.passwords, PendingForms: pending, Cache: co})
 	if err != nil {
 		t.Fatal(err)
 	}

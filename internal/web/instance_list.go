@@ -1,6 +1,9 @@
 package web
 
 import (
+	"context"
+	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -115,25 +118,26 @@ type sortColumn struct {
 
 // instanceListData is the instance list's content.
 type instanceListData struct {
-	Rows     []*instanceView
-	Wide     bool // helpdesk and admins: node, owners and network columns
+	RowHTML  template.HTML // the rendered rows, joined (fragment_cache.go)
+	Wide     bool          // helpdesk and admins: node, owners and network columns
 	Query    instanceListQuery
 	States   []instanceState
 	Clusters []clusterChoice
-	Demo     map[int64]bool
 	Sorts    map[string]sortColumn
 	NextURL  string
 	PrevURL  string
 	Total    int // all instances of the shown clusters, -1 when filtered
 }
 
-// IsDemo reports whether the cluster is the simulated demo cluster.
-func (d *instanceListData) IsDemo(clusterID int64) bool { return d.Demo[clusterID] }
+// maxCachedURI is the longest request URI whose page is cached.
+const maxCachedURI = 2048
 
 // instanceList is the list of the instances the user may see: their own
 // (by user or group tag) or, with view_instances, all of them. Everything
 // comes from the cluster cache; search, filters, order and keyset
-// pagination are done in SQL.
+// pagination are done in SQL. Whole pages are cached (page_cache.go) under
+// a key made of everything they show (instanceListKey), rows are rendered
+// once per instance change (fragment_cache.go).
 func (s *Server) instanceList(w http.ResponseWriter, r *http.Request) {
 	p := principalFrom(r)
 	q, msg, ok := parseInstanceListQuery(r.URL.Query())
@@ -141,32 +145,96 @@ func (s *Server) instanceList(w http.ResponseWriter, r *http.Request) {
 		s.badRequest(w, r, msg)
 		return
 	}
-	r, statuses, err := s.withSyncStatuses(r)
+	cs, err := s.state(r.Context())
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	d := &instanceListData{Wide: p.Can(auth.ViewInstances), Query: q, States: instanceStates, Demo: map[int64]bool{}, Total: -1}
+	// The banner shows the same snapshot as the rows.
+	r = r.WithContext(context.WithValue(r.Context(), statusesKey{}, cs.statuses))
+	if q.Cluster != "" && !slices.ContainsFunc(cs.statuses, func(st *store.SyncStatus) bool {
+		return !st.Disabled && st.Slug == q.Cluster
+	}) {
+		s.badRequest(w, r, i18n.M("instances.bad.cluster"))
+		return
+	}
+	render := func() ([]byte, error) {
+		d, err := s.instanceListData(r, p, q, cs)
+		if err != nil {
+			return nil, err
+		}
+		buf, err := s.renderPage(s.page(w, r, http.StatusOK, d), "instances")
+		if err != nil {
+			return nil, err
+		}
+		return buf.Bytes(), nil
+	}
+	key, cacheable := s.instanceListKey(r, cs)
+	if !cacheable {
+		body, err := render()
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(body)
+		return
+	}
+	page, _, err := s.pageCache.get(key, render)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.serveCached(w, r, key, page)
+}
+
+// instanceListKey is the page cache key of an instance list request: the
+// viewer (user id, name, role, whether they see everything, their groups),
+// the request URI (all query parameters, raw: the page links back to it),
+// the language, the clusters' data versions, the declared networks, and the
+// stale-cluster banner as shown. A request with flashes to show is not
+// cached (cacheable is false), nor is an overlong URI.
+func (s *Server) instanceListKey(r *http.Request, cs *cacheState) (key string, cacheable bool) {
+	e := principalEntryFrom(r.Context())
+	uri := r.URL.RequestURI()
+	if e == nil || len(uri) > maxCachedURI || s.sessions.Exists(r.Context(), keyFlash) {
+		return "", false
+	}
+	var k pageKey
+	k.add("instances", uri, s.localizerFrom(r).Lang())
+	k.addInt(e.p.User.ID)
+	k.add(e.p.User.Username, strconv.Itoa(int(e.p.Role())), strconv.FormatBool(e.p.Can(auth.ViewInstances)), e.groups)
+	k.add(cs.dataVersion, cs.networks)
+	for _, st := range s.staleClusters(r) {
+		k.add(st.Slug, strconv.FormatBool(st.Stale), strconv.FormatBool(st.Unreachable), st.Age.Msg.ID())
+		k.add(fmt.Sprint(st.Age.Args...))
+	}
+	return k.String(), true
+}
+
+// instanceListData loads and prepares one page of the list.
+func (s *Server) instanceListData(r *http.Request, p *auth.Principal, q instanceListQuery, cs *cacheState) (*instanceListData, error) {
+	ctx := context.WithoutCancel(r.Context()) // the result may serve other requests
+	d := &instanceListData{Wide: p.Can(auth.ViewInstances), Query: q, States: instanceStates, Total: -1}
+	demo := map[int64]bool{}
 	sq := store.InstanceQuery{UserID: p.User.ID, All: d.Wide, Search: q.Search, Sort: q.Sort, Desc: q.Desc,
-		Limit: q.Size, After: q.After}
-	total, clusterFound := 0, q.Cluster == ""
-	for _, st := range statuses {
+		Limit: q.Size, After: q.After, KeysOnly: true}
+	total := 0
+	for _, st := range cs.statuses {
 		if st.Disabled {
 			continue
 		}
-		d.Demo[st.ClusterID] = st.Demo
+		demo[st.ClusterID] = st.Demo
 		d.Clusters = append(d.Clusters, clusterChoice{Slug: st.Slug, Demo: st.Demo})
 		if q.Cluster == "" || q.Cluster == st.Slug {
 			total += st.InstanceCount
 		}
 		if q.Cluster == st.Slug {
 			sq.ClusterIDs = []int64{st.ClusterID}
-			clusterFound = true
 		}
-	}
-	if !clusterFound {
-		s.badRequest(w, r, i18n.M("instances.bad.cluster"))
-		return
 	}
 	if d.Wide && q.Search == "" && q.State == "" {
 		d.Total = total
@@ -178,10 +246,9 @@ func (s *Server) instanceList(w http.ResponseWriter, r *http.Request) {
 		// The rows before a page: the reversed order after the cursor.
 		sq.Desc, sq.After = !q.Desc, q.Before
 	}
-	page, err := s.store.VisibleInstances(r.Context(), sq)
+	page, err := s.store.VisibleInstances(ctx, sq)
 	if err != nil {
-		s.serverError(w, r, err)
-		return
+		return nil, err
 	}
 	rows := page.Instances
 	moreBefore, moreAfter := q.After != "", page.Next != ""
@@ -189,14 +256,8 @@ func (s *Server) instanceList(w http.ResponseWriter, r *http.Request) {
 		slices.Reverse(rows)
 		moreBefore, moreAfter = page.Next != "", true
 	}
-	pc, err := s.loadPageContext(r.Context())
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	d.Rows = make([]*instanceView, 0, len(rows))
-	for _, in := range rows {
-		d.Rows = append(d.Rows, s.instanceView(in, pc))
+	if d.RowHTML, err = s.instanceRows(ctx, rows, cs, s.localizerFrom(r), d.Wide, demo); err != nil {
+		return nil, err
 	}
 	base := q.values()
 	link := func(key, cursor string) string {
@@ -226,5 +287,5 @@ func (s *Server) instanceList(w http.ResponseWriter, r *http.Request) {
 		}
 		d.Sorts[string(k)] = sortColumn{Key: k, URL: u, Current: k == q.Sort, Desc: q.Desc}
 	}
-	s.render(w, r, http.StatusOK, "instances", d)
+	return d, nil
 }

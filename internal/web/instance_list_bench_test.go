@@ -115,17 +115,26 @@ func BenchmarkInstanceList(b *testing.B) {
 		{"admin-50-sorted-memory-desc", admin, "/instances/?sort=memory&desc=1", 50},
 		{"admin-50-search", admin, "/instances/?q=user7", 50},
 		{"user-200", user, "/instances/?size=200", 200},
+		// Page-cache misses: a unique parameter per request.
+		{"admin-50-miss", admin, "/instances/?sort=memory&n=", 50},
+		{"user-200-miss", user, "/instances/?size=200&n=", 200},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
+			n := 0
 			for b.Loop() {
-				resp, err := bc.c.Get(base + bc.path)
+				path := bc.path
+				if strings.HasSuffix(path, "&n=") {
+					n++
+					path += fmt.Sprint(n)
+				}
+				resp, err := bc.c.Get(base + path)
 				if err != nil {
 					b.Fatal(err)
 				}
 				body, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
 				if resp.StatusCode != http.StatusOK || strings.Count(string(body), "data-instance=") != bc.rows {
-					b.Fatalf("%s: %d, %d rows", bc.path, resp.StatusCode, strings.Count(string(body), "data-instance="))
+					b.Fatalf("%s: %d, %d rows", path, resp.StatusCode, strings.Count(string(body), "data-instance="))
 				}
 				b.SetBytes(int64(len(body)))
 			}

@@ -24,6 +24,7 @@ func (s *Server) languageSet(w http.ResponseWriter, r *http.Request) {
 			s.serverError(w, r, err)
 			return
 		}
+		s.principals.forget(p.User.ID)
 	}
 	http.SetCookie(w, &http.Cookie{
 		Name: langCookie, Value: lang, Path: cookiePath(s.cfg), MaxAge: int((365 * 24 * time.Hour).Seconds()),

@@ -89,6 +89,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.acctLimit.Reset(acctKey)
+	s.principals.forget(u.ID)
 	// A new token at every privilege change: a token planted before login
 	// (session fixation) is worthless afterwards.
 	if err := s.sessions.RenewToken(ctx); err != nil {

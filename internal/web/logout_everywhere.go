@@ -16,6 +16,7 @@ func (s *Server) logoutEverywhere(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
+	s.principals.forget(p.User.ID)
 	if err := s.endSession(ctx); err != nil {
 		s.serverError(w, r, err)
 		return

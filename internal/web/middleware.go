@@ -231,7 +231,10 @@ func (s *Server) crossOriginProtection(next http.Handler) http.Handler {
 
 // authenticate loads the logged-in user from the session. A session whose
 // user is gone, deactivated or logged out everywhere is ended. It runs right
-// after the session is loaded and marks the request as having one.
+// after the session is loaded and marks the request as having one. The
+// user and permissions come from the principal cache (at most
+// principalTTL old, see principal_cache.go); a session refused on cached
+// data is checked against the database first.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := context.WithValue(r.Context(), ctxSession, true)
@@ -241,12 +244,19 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		u, err := s.store.UserByID(ctx, uid)
+		epoch := s.sessions.GetInt32(ctx, keyEpoch)
+		valid := func(e *principalEntry) bool {
+			return e != nil && e.p.User.IsActive && e.p.User.SessionEpoch == epoch
+		}
+		e, err := s.principal(ctx, uid, false)
+		if err == nil && !valid(e) {
+			e, err = s.principal(ctx, uid, true)
+		}
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			s.serverError(w, r, err)
 			return
 		}
-		if err != nil || !u.IsActive || u.SessionEpoch != s.sessions.GetInt32(ctx, keyEpoch) {
+		if err != nil || !valid(e) {
 			if err := s.endSession(ctx); err != nil {
 				s.serverError(w, r, err)
 				return
@@ -254,12 +264,8 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		p, err := auth.LoadPrincipal(ctx, s.store, u)
-		if err != nil {
-			s.serverError(w, r, err)
-			return
-		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, ctxPrincipal, p)))
+		ctx = context.WithValue(ctx, principalEntryKey{}, e)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, ctxPrincipal, e.p)))
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/ganetimgr/ganetimgr/internal/clustersync"
 	"github.com/ganetimgr/ganetimgr/internal/rapi/rapifake"
 	"github.com/ganetimgr/ganetimgr/internal/store"
+	"github.com/ganetimgr/ganetimgr/internal/web"
 )
 
 const pagesPassword = "correct horse battery"
@@ -31,8 +32,14 @@ type pagesFixture struct {
 // in alice, bob, carol (member of team), helpdesk and root.
 func newPagesFixture(t *testing.T, n int) *pagesFixture {
 	t.Helper()
+	return newPagesFixtureWith(t, n, uncachedHarness())
+}
+
+// newPagesFixtureWith is newPagesFixture with the given cache bounds.
+func newPagesFixtureWith(t *testing.T, n int, co web.CacheOptions) *pagesFixture {
+	t.Helper()
 	ctx := context.Background()
-	h := newHarness(t)
+	h := newCachedHarness(t, co)
 	fake, err := rapifake.NewCluster(rapifake.Options{Name: "alpha.example.org", Nodes: 4, Groups: 2,
 		GroupTags: map[string][]string{"group2": {"locked"}}, Instances: n, Seed: 7, JobDelay: rapifake.NoJobDelay,
 		Users: []rapifake.User{{Name: "ganetimgr", Password: "rapi-secret", Write: true}}})

@@ -73,7 +73,7 @@ func (s *Server) loadTemplates() (map[string]*template.Template, error) {
 	}
 	for _, required := range []string{"login", "dashboard", "error", "admin_home",
 		"clusters", "cluster_form", "cluster_confirm", "cluster_show", "cluster_delete",
-		"networks", "network_form", "network_delete"} {
+		"networks", "network_form", "network_delete", "instances"} {
 		if pages[required] == nil {
 			return nil, fmt.Errorf("web: templates: page %q missing", required)
 		}
@@ -84,15 +84,9 @@ func (s *Server) loadTemplates() (map[string]*template.Template, error) {
 // render writes a page through a buffer, so a template error becomes a
 // clean 500 instead of half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
-	t, ok := s.pages[name]
-	if !ok {
-		s.serverError(w, r, fmt.Errorf("web: no page %q", name))
-		return
-	}
-	p := s.page(w, r, status, data)
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout.html", p); err != nil {
-		s.serverError(w, r, fmt.Errorf("web: render %s: %w", name, err))
+	buf, err := s.renderPage(s.page(w, r, status, data), name)
+	if err != nil {
+		s.serverError(w, r, err)
 		return
 	}
 	h := w.Header()
@@ -103,6 +97,19 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	}
 	w.WriteHeader(status)
 	_, _ = buf.WriteTo(w)
+}
+
+// renderPage executes page name with the layout into a buffer.
+func (s *Server) renderPage(p *Page, name string) (*bytes.Buffer, error) {
+	t, ok := s.pages[name]
+	if !ok {
+		return nil, fmt.Errorf("web: no page %q", name)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout.html", p); err != nil {
+		return nil, fmt.Errorf("web: render %s: %w", name, err)
+	}
+	return &buf, nil
 }
 
 func (s *Server) page(w http.ResponseWriter, r *http.Request, status int, data any) *Page {

@@ -56,7 +56,7 @@ func (s *Server) routes() http.Handler {
 			})
 
 			r.Group(func(r chi.Router) {
-				r.Use(s.requireSuperuser)
+				r.Use(s.requireSuperuser, s.refreshStateAfterChange)
 				r.Get("/admin/", s.adminHome)
 
 				// Clusters: adding one in pin mode is two POSTs (fetch the

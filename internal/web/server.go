@@ -15,7 +15,6 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/alexedwards/scs/pgxstore"
 	"github.com/alexedwards/scs/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -52,6 +51,8 @@ type Deps struct {
 	Version      string
 	// Now returns the current time (tests may fix it); nil means time.Now.
 	Now func() time.Time
+	// Cache bounds the in-memory caches; the zero value takes the defaults.
+	Cache CacheOptions
 }
 
 // Server is the web application: its handlers are methods on it and all its
@@ -76,6 +77,52 @@ type Server struct {
 	acctLimit *auth.Throttle
 	ipLimit   *auth.Throttle
 	handler   http.Handler
+
+	// Caches (see page_cache.go, cache_state.go, principal_cache.go,
+	// session_store.go and fragment_cache.go).
+	pageCache  *pageCache
+	fragments  *fragmentCache
+	stateCache *stateCache
+	principals *principalCache
+}
+
+// CacheOptions bound how stale the server's in-memory caches may be and how
+// much memory they may take. Zero fields take the defaults.
+type CacheOptions struct {
+	// PrincipalTTL: how long a user's account, permissions and groups, and
+	// a session read from the database, are reused (default 2 s). It is the
+	// bound on how long a deactivation, a permission or group change, or a
+	// logout made on another replica takes to apply here.
+	PrincipalTTL time.Duration
+	// StateTTL: how long the clusters' sync statuses and data versions are
+	// reused (default 1 s); pages show cluster data at most this much older
+	// than the database.
+	StateTTL time.Duration
+	// SessionTouchSlack: how far behind an unchanged session's stored
+	// idle-timeout expiry may lag before it is written (default 1 min).
+	SessionTouchSlack time.Duration
+	// PageBytes and FragmentBytes: memory budgets of the rendered-page and
+	// row-fragment caches (defaults 64 MiB and 32 MiB).
+	PageBytes, FragmentBytes int64
+}
+
+func (o CacheOptions) withDefaults() CacheOptions {
+	if o.PrincipalTTL <= 0 {
+		o.PrincipalTTL = 2 * time.Second
+	}
+	if o.StateTTL <= 0 {
+		o.StateTTL = time.Second
+	}
+	if o.SessionTouchSlack <= 0 {
+		o.SessionTouchSlack = time.Minute
+	}
+	if o.PageBytes <= 0 {
+		o.PageBytes = 64 << 20
+	}
+	if o.FragmentBytes <= 0 {
+		o.FragmentBytes = 32 << 20
+	}
+	return o
 }
 
 // Names of cookies and session keys.
@@ -131,9 +178,15 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 
+	co := d.Cache.withDefaults()
+	s.pageCache = newPageCache(co.PageBytes)
+	s.fragments = newFragmentCache(co.FragmentBytes)
+	s.stateCache = &stateCache{ttl: co.StateTTL}
+	s.principals = newPrincipalCache(co.PrincipalTTL)
+
 	sm := scs.New()
-	store := pgxstore.NewWithCleanupInterval(d.Store.Pool(), 0)
-	sm.Store = store
+	sm.Store = newSessionStore(d.Store, co.PrincipalTTL, co.SessionTouchSlack)
+	sm.Codec = newSessionCodec()
 	sm.Lifetime = d.Config.SessionLifetime
 	sm.IdleTimeout = d.Config.SessionIdleTimeout
 	sm.Cookie.Name = sessionCookie

@@ -22,21 +22,19 @@ type StaleCluster struct {
 // statusesKey keys the per-request sync statuses in a request context.
 type statusesKey struct{}
 
-// withSyncStatuses loads every cluster's sync status once for the request
-// (one small query) and keeps it in the request's context, where the
-// banner and the page handler both find it.
+// withSyncStatuses gets every cluster's sync status once for the request
+// (from the server's cacheState, read from the database at most once per
+// stateTTL) and keeps it in the request's context, where the banner and
+// the page handler both find it.
 func (s *Server) withSyncStatuses(r *http.Request) (*http.Request, []*store.SyncStatus, error) {
 	if st, ok := r.Context().Value(statusesKey{}).([]*store.SyncStatus); ok {
 		return r, st, nil
 	}
-	st, err := s.store.ClusterSyncStatuses(r.Context())
+	cs, err := s.state(r.Context())
 	if err != nil {
 		return r, nil, err
 	}
-	if st == nil {
-		st = []*store.SyncStatus{}
-	}
-	return r.WithContext(context.WithValue(r.Context(), statusesKey{}, st)), st, nil
+	return r.WithContext(context.WithValue(r.Context(), statusesKey{}, cs.statuses)), cs.statuses, nil
 }
 
 func (s *Server) freshness() clustersync.Freshness {

@@ -1,0 +1,108 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/ganetimgr/ganetimgr/internal/store"
+)
+
+// cacheState is what every cached page depends on besides the viewer and
+// the query: every cluster's sync status (with its data version), the
+// declared networks' version and what instance rows are rendered with
+// (declared IPv6 prefixes, locked node groups). It is read from the
+// database at most once per stateTTL for the whole server (one refresh at a
+// time; concurrent requests use the previous snapshot or wait for the
+// first), so pages see cluster data at most stateTTL older than the
+// database. Changes made through this server's own admin pages drop the
+// snapshot at once (invalidate).
+type cacheState struct {
+	statuses    []*store.SyncStatus
+	networks    string // DeclaredNetworksVersion
+	pc          *pageContext
+	dataVersion string // every cluster's id, slug, flags and data version
+	loadedAt    time.Time
+}
+
+// stateCache holds the current cacheState.
+type stateCache struct {
+	ttl    time.Duration
+	mu     sync.Mutex
+	cur    *cacheState
+	gen    uint64 // bumped by invalidate, so a refresh started before it is not kept
+	flight flight[uint64, *cacheState]
+}
+
+// invalidate drops the snapshot: the next request reads the database.
+func (c *stateCache) invalidate() {
+	c.mu.Lock()
+	c.cur = nil
+	c.gen++
+	c.mu.Unlock()
+}
+
+// state returns a snapshot no older than the TTL.
+func (s *Server) state(ctx context.Context) (*cacheState, error) {
+	c := s.stateCache
+	now := time.Now()
+	c.mu.Lock()
+	cur, gen := c.cur, c.gen
+	c.mu.Unlock()
+	if cur != nil && now.Sub(cur.loadedAt) < c.ttl {
+		return cur, nil
+	}
+	st, _, err := c.flight.do(gen, func() (*cacheState, error) {
+		st, err := s.loadState(context.WithoutCancel(ctx))
+		if err != nil {
+			return nil, err
+		}
+		c.mu.Lock()
+		if c.gen == gen {
+			c.cur = st
+		}
+		c.mu.Unlock()
+		return st, nil
+	})
+	return st, err
+}
+
+func (s *Server) loadState(ctx context.Context) (*cacheState, error) {
+	st := &cacheState{loadedAt: time.Now()}
+	var err error
+	if st.statuses, err = s.store.ClusterSyncStatuses(ctx); err != nil {
+		return nil, err
+	}
+	if st.statuses == nil {
+		st.statuses = []*store.SyncStatus{}
+	}
+	if st.networks, err = s.store.DeclaredNetworksVersion(ctx); err != nil {
+		return nil, err
+	}
+	if st.pc, err = s.loadPageContext(ctx); err != nil {
+		return nil, err
+	}
+	var k pageKey
+	for _, c := range st.statuses {
+		k.addInt(c.ClusterID)
+		k.add(c.Slug, strconv.FormatBool(c.Disabled), strconv.FormatBool(c.Demo))
+		k.addInt(c.DataVersion)
+		k.addInt(int64(c.InstanceCount))
+	}
+	st.dataVersion = k.String()
+	return st, nil
+}
+
+// refreshStateAfterChange drops the cacheState after every state-changing
+// request it guards (the administrator's cluster and network pages), so
+// this server's pages show an edit at once rather than within stateTTL.
+func (s *Server) refreshStateAfterChange(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r)
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			s.stateCache.invalidate()
+		}
+	})
+}

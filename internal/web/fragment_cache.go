@@ -1,0 +1,108 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"html/template"
+	"strings"
+
+	"github.com/ganetimgr/ganetimgr/internal/i18n"
+	"github.com/ganetimgr/ganetimgr/internal/store"
+)
+
+// fragmentCache keeps the rendered HTML of instance-list rows. A row is
+// rendered by html/template (template "instance_row" of the instances
+// page, so its escaping is html/template's) once per fragmentKey: the
+// instance's content hash (which changes with any synced field), its
+// cluster's slug and demo flag, the language, the column set, whether its
+// node group is under maintenance and the declared networks (IPv6
+// addresses are derived from them). Pages are assembled from these
+// fragments, so a page nobody has seen before does not run the template
+// engine for each of its rows.
+type fragmentCache struct {
+	lru *byteLRU[fragmentKey, template.HTML]
+}
+
+// fragmentKey is everything a rendered row depends on.
+type fragmentKey struct {
+	cluster     int64
+	name        string
+	hash        int64
+	slug        string
+	lang        string
+	wide        bool
+	demo        bool
+	maintenance bool
+	networks    string
+}
+
+func newFragmentCache(budget int64) *fragmentCache {
+	return &fragmentCache{lru: newByteLRU[fragmentKey, template.HTML](budget)}
+}
+
+// rowData is what template "instance_row" receives.
+type rowData struct {
+	L    *i18n.Localizer
+	V    *instanceView
+	Wide bool
+	Demo bool
+}
+
+// instanceRows returns the rendered rows of instances, joined: one piece
+// of already-escaped HTML made only of html/template output, so the page
+// template inserts it with one call rather than one per row. rows may be
+// key rows (store.InstanceQuery.KeysOnly): rows not yet rendered are loaded
+// in full with one query and rendered.
+func (s *Server) instanceRows(ctx context.Context, rows []*store.CachedInstance, cs *cacheState, loc *i18n.Localizer,
+	wide bool, demo map[int64]bool) (template.HTML, error) {
+	keyOf := func(in *store.CachedInstance) fragmentKey {
+		return fragmentKey{cluster: in.ClusterID, name: in.Name, hash: in.ContentHash, slug: in.ClusterSlug,
+			lang: loc.Lang(), wide: wide, demo: demo[in.ClusterID],
+			maintenance: in.NodeGroup != "" && cs.pc.locked[in.ClusterID][in.NodeGroup], networks: cs.networks}
+	}
+	parts := make([]template.HTML, len(rows))
+	var missing []store.InstanceKey
+	where := map[store.InstanceKey]int{}
+	size := 0
+	for i, in := range rows {
+		if h, ok := s.fragments.lru.get(keyOf(in)); ok {
+			parts[i] = h
+			size += len(h)
+			continue
+		}
+		k := store.InstanceKey{ClusterID: in.ClusterID, Name: in.Name}
+		missing = append(missing, k)
+		where[k] = i
+	}
+	if len(missing) > 0 {
+		full, err := s.store.InstancesByKey(ctx, missing)
+		if err != nil {
+			return "", err
+		}
+		t := s.pages["instances"]
+		var buf bytes.Buffer
+		for _, in := range full {
+			// The full row may be newer than the key row; it is rendered
+			// and kept under its own content hash.
+			k := keyOf(in)
+			buf.Reset()
+			d := rowData{L: loc, V: s.instanceView(in, cs.pc), Wide: wide, Demo: k.demo}
+			if err := t.ExecuteTemplate(&buf, "instance_row", d); err != nil {
+				return "", fmt.Errorf("web: render instance row: %w", err)
+			}
+			// Produced by html/template from rowData: already escaped.
+			h := template.HTML(buf.String())
+			s.fragments.lru.put(k, h, int64(len(h)+len(k.name)+len(k.slug)+len(k.networks)+96))
+			i := where[store.InstanceKey{ClusterID: in.ClusterID, Name: in.Name}]
+			parts[i] = h
+			size += len(h)
+		}
+	}
+	var out strings.Builder
+	out.Grow(size)
+	for _, h := range parts {
+		out.WriteString(string(h)) // a row deleted meanwhile is an empty part
+	}
+	return template.HTML(out.String()), nil
+}

@@ -1,0 +1,113 @@
+package web
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ganetimgr/ganetimgr/internal/auth"
+)
+
+// principalCache keeps each logged-in user's account row, effective
+// permissions and group names for a short time (ttl), so that a page view
+// does not query them every time. Security bound: a change made elsewhere
+// (deactivation, a permission or group change, "log out everywhere" on
+// another replica) takes effect here within ttl; the actions of this server
+// that change them (log out everywhere, language, login) forget the entry
+// at once. A session whose epoch is newer than the cached one is checked
+// against the database, never refused on cached data alone.
+type principalCache struct {
+	ttl        time.Duration
+	maxEntries int
+
+	mu sync.Mutex
+	m  map[int64]*principalEntry
+}
+
+// principalEntry is one user's cached principal.
+type principalEntry struct {
+	p        *auth.Principal
+	groups   string // the user's group names, NUL-separated (for page cache keys)
+	loadedAt time.Time
+}
+
+func newPrincipalCache(ttl time.Duration) *principalCache {
+	return &principalCache{ttl: ttl, maxEntries: 100000, m: map[int64]*principalEntry{}}
+}
+
+// forget drops a user's entry.
+func (c *principalCache) forget(uid int64) {
+	c.mu.Lock()
+	delete(c.m, uid)
+	c.mu.Unlock()
+}
+
+// cached returns the user's entry if it is younger than the ttl.
+func (c *principalCache) cached(uid int64, now time.Time) *principalEntry {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e := c.m[uid]; e != nil && now.Sub(e.loadedAt) < c.ttl {
+		return e
+	}
+	return nil
+}
+
+func (c *principalCache) put(uid int64, e *principalEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= c.maxEntries {
+		for k, v := range c.m {
+			if e.loadedAt.Sub(v.loadedAt) >= c.ttl {
+				delete(c.m, k)
+			}
+		}
+		if len(c.m) >= c.maxEntries {
+			clear(c.m)
+		}
+	}
+	c.m[uid] = e
+}
+
+// principal returns the user's principal from the cache or the database
+// (fresh forces the database). A user that does not exist gives
+// store.ErrNotFound.
+func (s *Server) principal(ctx context.Context, uid int64, fresh bool) (*principalEntry, error) {
+	now := time.Now()
+	if !fresh {
+		if e := s.principals.cached(uid, now); e != nil {
+			return e, nil
+		}
+	}
+	u, err := s.store.UserByID(ctx, uid)
+	if err != nil {
+		s.principals.forget(uid)
+		return nil, err
+	}
+	p, err := auth.LoadPrincipal(ctx, s.store, u)
+	if err != nil {
+		return nil, err
+	}
+	groups, err := s.store.UserGroups(ctx, uid)
+	if err != nil {
+		return nil, err
+	}
+	var names strings.Builder
+	for _, g := range groups {
+		names.WriteString(g.Name)
+		names.WriteByte(0)
+	}
+	e := &principalEntry{p: p, groups: names.String(), loadedAt: now}
+	s.principals.put(uid, e)
+	return e, nil
+}
+
+// principalEntryKey keys the principal entry in a request context.
+type principalEntryKey struct{}
+
+// principalEntryFrom returns the request's principal entry (with the group
+// names), nil for anonymous requests.
+func principalEntryFrom(ctx context.Context) *principalEntry {
+	e, _ := ctx.Value(principalEntryKey{}).(*principalEntry)
+	return e
+}

@@ -1,0 +1,268 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/gob"
+	"fmt"
+	"reflect"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/alexedwards/scs/pgxstore"
+	"github.com/alexedwards/scs/v2"
+
+	"github.com/ganetimgr/ganetimgr/internal/store"
+)
+
+// sessionStore puts a short-lived memory cache in front of the PostgreSQL
+// session store, so that a page view of a logged-in user usually costs no
+// session query and no session write:
+//
+//   - Find answers from memory when this server read or wrote the same
+//     session less than ttl ago. A session deleted on another replica (a
+//     logout there) is therefore still accepted here for at most ttl; on
+//     this replica a logout deletes the entry at once.
+//   - Commit of unchanged data (scs re-commits every session on every
+//     request to move the idle-timeout expiry) is skipped while the stored
+//     expiry is less than touchSlack behind the new one, and otherwise
+//     done as an UPDATE that never re-creates a deleted session. The idle
+//     timeout is thus enforced to within touchSlack.
+//   - Commit of changed data and Delete always go to the database.
+//
+// The cache holds at most maxEntries sessions.
+type sessionStore struct {
+	db         *pgxstore.PostgresStore
+	st         *store.Store
+	ttl        time.Duration
+	touchSlack time.Duration
+	maxEntries int
+	now        func() time.Time
+
+	mu sync.Mutex
+	m  map[string]*sessionEntry
+}
+
+type sessionEntry struct {
+	b       []byte
+	expiry  time.Time // the expiry stored in the database; zero when not known
+	checked time.Time // when this server last read or wrote it
+}
+
+func newSessionStore(st *store.Store, ttl, touchSlack time.Duration) *sessionStore {
+	return &sessionStore{db: pgxstore.NewWithCleanupInterval(st.Pool(), 0), st: st, ttl: ttl,
+		touchSlack: touchSlack, maxEntries: 100000, now: time.Now, m: map[string]*sessionEntry{}}
+}
+
+// Find returns the session's data.
+func (s *sessionStore) Find(token string) ([]byte, bool, error) {
+	now := s.now()
+	s.mu.Lock()
+	e := s.m[token]
+	if e != nil && now.Sub(e.checked) < s.ttl && (e.expiry.IsZero() || now.Before(e.expiry)) {
+		b := e.b
+		s.mu.Unlock()
+		return b, true, nil
+	}
+	s.mu.Unlock()
+	b, found, err := s.db.Find(token)
+	if err != nil {
+		return nil, false, fmt.Errorf("web: find session: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !found {
+		delete(s.m, token)
+		return nil, false, nil
+	}
+	ne := &sessionEntry{b: b, checked: now}
+	if e != nil && bytes.Equal(e.b, b) {
+		ne.expiry = e.expiry // this server wrote it: the expiry is known
+	}
+	s.setLocked(token, ne)
+	return b, true, nil
+}
+
+// Commit saves the session's data with its expiry.
+func (s *sessionStore) Commit(token string, b []byte, expiry time.Time) error {
+	now := s.now()
+	s.mu.Lock()
+	e := s.m[token]
+	same := e != nil && bytes.Equal(e.b, b)
+	if same && now.Sub(e.checked) < s.ttl && !e.expiry.IsZero() && expiry.Sub(e.expiry) < s.touchSlack {
+		s.mu.Unlock()
+		return nil
+	}
+	s.mu.Unlock()
+	if same {
+		found, err := s.st.TouchSession(context.Background(), token, expiry)
+		if err != nil {
+			return fmt.Errorf("web: touch session: %w", err)
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if !found {
+			delete(s.m, token) // deleted elsewhere: the next Find says so
+			return nil
+		}
+		s.setLocked(token, &sessionEntry{b: b, expiry: expiry, checked: now})
+		return nil
+	}
+	if err := s.db.Commit(token, b, expiry); err != nil {
+		return fmt.Errorf("web: commit session: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.setLocked(token, &sessionEntry{b: slices.Clone(b), expiry: expiry, checked: now})
+	return nil
+}
+
+// Delete removes the session.
+func (s *sessionStore) Delete(token string) error {
+	s.mu.Lock()
+	delete(s.m, token)
+	s.mu.Unlock()
+	if err := s.db.Delete(token); err != nil {
+		return fmt.Errorf("web: delete session: %w", err)
+	}
+	return nil
+}
+
+// setLocked stores an entry, first dropping entries past the ttl when the
+// map is full (and everything if that is not enough).
+func (s *sessionStore) setLocked(token string, e *sessionEntry) {
+	if len(s.m) >= s.maxEntries {
+		now := s.now()
+		for k, v := range s.m {
+			if now.Sub(v.checked) >= s.ttl {
+				delete(s.m, k)
+			}
+		}
+		if len(s.m) >= s.maxEntries {
+			clear(s.m)
+		}
+	}
+	s.m[token] = e
+}
+
+// sessionCodec encodes session data deterministically (the keys sorted), so
+// unchanged data encodes to the same bytes and sessionStore can tell a
+// mere idle-timeout refresh from a change. It decodes scs's own gob format
+// too (sessions saved before it was used).
+//
+// gob is costly for such small values (it sends and compiles type
+// information every time), so the codec remembers recent results: a
+// decoding by its bytes (each caller gets its own copy of the map, which
+// scs modifies), and an encoding of data equal to what was decoded from
+// known bytes gives those bytes back. At most maxMemo results are kept.
+type sessionCodec struct {
+	mu      sync.Mutex
+	decoded map[string]*sessionMemo  // by the encoded bytes
+	handed  map[uintptr]*sessionMemo // by the address of the copy handed out
+	maxMemo int
+}
+
+type sessionMemo struct {
+	b        []byte
+	deadline time.Time
+	values   map[string]any // never handed out: callers get copies
+}
+
+func newSessionCodec() *sessionCodec {
+	return &sessionCodec{decoded: map[string]*sessionMemo{}, handed: map[uintptr]*sessionMemo{}, maxMemo: 10000}
+}
+
+// sessionMagic starts data in sessionCodec's format.
+const sessionMagic = "gsc1\x00"
+
+type sessionAux struct {
+	Deadline time.Time
+	Keys     []string
+	Values   []any
+}
+
+// Encode implements scs.Codec.
+func (c *sessionCodec) Encode(deadline time.Time, values map[string]any) ([]byte, error) {
+	if b := c.known(deadline, values); b != nil {
+		return b, nil
+	}
+	aux := sessionAux{Deadline: deadline, Keys: make([]string, 0, len(values))}
+	for k := range values {
+		aux.Keys = append(aux.Keys, k)
+	}
+	slices.Sort(aux.Keys)
+	for _, k := range aux.Keys {
+		aux.Values = append(aux.Values, values[k])
+	}
+	var b bytes.Buffer
+	b.WriteString(sessionMagic)
+	if err := gob.NewEncoder(&b).Encode(&aux); err != nil {
+		return nil, fmt.Errorf("web: encode session: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+// known returns the encoding of (deadline, values) when values is a map
+// this codec handed out (found by its address) and still holds the
+// decoded data, else nil. The contents are compared, not just the
+// address, so a reused address can never give another session's bytes.
+func (c *sessionCodec) known(deadline time.Time, values map[string]any) []byte {
+	c.mu.Lock()
+	m := c.handed[reflect.ValueOf(values).Pointer()]
+	c.mu.Unlock()
+	if m != nil && m.deadline.Equal(deadline) && reflect.DeepEqual(m.values, values) {
+		return m.b
+	}
+	return nil
+}
+
+// Decode implements scs.Codec.
+func (c *sessionCodec) Decode(b []byte) (time.Time, map[string]any, error) {
+	c.mu.Lock()
+	m := c.decoded[string(b)]
+	c.mu.Unlock()
+	if m == nil {
+		deadline, values, err := decodeSession(b)
+		if err != nil {
+			return time.Time{}, nil, err
+		}
+		m = &sessionMemo{b: slices.Clone(b), deadline: deadline, values: values}
+		c.mu.Lock()
+		if len(c.decoded) >= c.maxMemo {
+			clear(c.decoded)
+		}
+		c.decoded[string(m.b)] = m
+		c.mu.Unlock()
+	}
+	values := make(map[string]any, len(m.values))
+	for k, v := range m.values {
+		values[k] = v
+	}
+	c.mu.Lock()
+	if len(c.handed) >= c.maxMemo {
+		clear(c.handed)
+	}
+	c.handed[reflect.ValueOf(values).Pointer()] = m
+	c.mu.Unlock()
+	return m.deadline, values, nil
+}
+
+func decodeSession(b []byte) (time.Time, map[string]any, error) {
+	rest, ok := bytes.CutPrefix(b, []byte(sessionMagic))
+	if !ok {
+		return scs.GobCodec{}.Decode(b)
+	}
+	var aux sessionAux
+	if err := gob.NewDecoder(bytes.NewReader(rest)).Decode(&aux); err != nil {
+		return time.Time{}, nil, fmt.Errorf("web: decode session: %w", err)
+	}
+	if len(aux.Keys) != len(aux.Values) {
+		return time.Time{}, nil, fmt.Errorf("web: decode session: %d keys, %d values", len(aux.Keys), len(aux.Values))
+	}
+	values := make(map[string]any, len(aux.Keys))
+	for i, k := range aux.Keys {
+		values[k] = aux.Values[i]
+	}
+	return aux.Deadline, values, nil
+}
