@@ -1,11 +1,9 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/ganetimgr/ganetimgr/internal/i18n"
-	"github.com/ganetimgr/ganetimgr/internal/store"
 )
 
 // clusterCreate is the first step of adding a cluster. In pin mode it
@@ -21,13 +19,9 @@ func (s *Server) clusterCreate(w http.ResponseWriter, r *http.Request) {
 	f := newClusterForm()
 	parseClusterForm(r, f)
 	f.validate(true)
-	if !f.Errors.Has("slug") {
-		if _, err := s.store.ClusterBySlug(ctx, f.Slug); err == nil {
-			f.fieldError("slug", i18n.M("cluster.form.slug.taken"))
-		} else if !errors.Is(err, store.ErrNotFound) {
-			s.serverError(w, r, err)
-			return
-		}
+	if err := s.checkSlugFree(ctx, f); err != nil {
+		s.serverError(w, r, err)
+		return
 	}
 	if f.HasErrors() {
 		f.Password = ""

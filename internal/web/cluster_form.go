@@ -1,8 +1,10 @@
 package web
 
 import (
+	"context"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"net/http"
 	"net/netip"
 	"regexp"
@@ -299,4 +301,23 @@ func parseCAPEM(s string) (string, bool) {
 
 func hasControl(s string) bool {
 	return strings.ContainsFunc(s, unicode.IsControl)
+}
+
+// checkSlugFree marks the slug field when another cluster already uses the
+// (valid) slug. The database's unique index still decides on save; this
+// gives the admin the message before any connection is attempted.
+func (s *Server) checkSlugFree(ctx context.Context, f *clusterForm) error {
+	if f.Errors.Has("slug") {
+		return nil
+	}
+	_, err := s.store.ClusterBySlug(ctx, f.Slug)
+	switch {
+	case err == nil:
+		f.fieldError("slug", i18n.M("cluster.form.slug.taken"))
+		return nil
+	case errors.Is(err, store.ErrNotFound):
+		return nil
+	default:
+		return err
+	}
 }

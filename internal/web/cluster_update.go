@@ -26,10 +26,8 @@ func (s *Server) clusterUpdate(w http.ResponseWriter, r *http.Request) {
 	f := clusterFormFrom(c)
 	parseClusterForm(r, f)
 	f.validate(false)
-	if !f.Errors.Has("slug") && f.Slug != c.Slug {
-		if _, err := s.store.ClusterBySlug(ctx, f.Slug); err == nil {
-			f.fieldError("slug", i18n.M("cluster.form.slug.taken"))
-		} else if !errors.Is(err, store.ErrNotFound) {
+	if f.Slug != c.Slug {
+		if err := s.checkSlugFree(ctx, f); err != nil {
 			s.serverError(w, r, err)
 			return
 		}
