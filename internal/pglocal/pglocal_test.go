@@ -278,7 +278,7 @@ func TestParentDeath(t *testing.T) {
 	}
 	t.Parallel()
 	dir := filepath.Join(tempDir(t), "pg")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$")
+	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), helperEnv+"="+dir)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
@@ -318,16 +318,24 @@ func TestParentDeath(t *testing.T) {
 	stop(t, s)
 }
 
-// TestHelperProcess is the parent killed by TestParentDeath.
-func TestHelperProcess(t *testing.T) {
-	dir := os.Getenv(helperEnv)
-	if dir == "" {
-		t.Skip("helper for TestParentDeath")
+// TestMain turns the test binary into the parent that TestParentDeath
+// kills when it is started with helperEnv set.
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(helperEnv); dir != "" {
+		os.Exit(helperProcess(dir))
 	}
+	os.Exit(m.Run())
+}
+
+// helperProcess starts a server, reports its postgres pid and waits to be
+// killed.
+func helperProcess(dir string) int {
 	s, err := Start(context.Background(), Options{DataDir: dir, Persistent: true})
 	if err != nil {
-		t.Fatal(err)
+		fmt.Fprintln(os.Stderr, err)
+		return 1
 	}
 	fmt.Printf("READY %d\n", s.proc.cmd.Process.Pid)
 	time.Sleep(time.Minute)
+	return 0
 }

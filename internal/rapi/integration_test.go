@@ -891,15 +891,17 @@ func BenchmarkSandboxInstancesBulk(b *testing.B) {
 	}
 }
 
-// TestSandboxLatencyVsCurl alternates curl and client calls on /2/info and
-// /2/instances?bulk=1 and logs the medians. It runs only with
-// GANETI_MEASURE_LATENCY=1 (it shells out to curl); GANETI_MEASURE_N sets
-// the sample size (default 20) and GANETI_MEASURE_INSTANCES creates that
-// many extra instances before a second bulk measurement.
-func TestSandboxLatencyVsCurl(t *testing.T) {
-	if os.Getenv("GANETI_MEASURE_LATENCY") != "1" {
-		t.Skip("set GANETI_MEASURE_LATENCY=1 to measure client vs curl latency")
-	}
+// BenchmarkSandboxLatencyVsCurl alternates curl and client calls on
+// /2/info and /2/instances?bulk=1 and logs the medians and their ratio. It
+// is a measurement, run on demand:
+//
+//	go test -run '^$' -bench SandboxLatencyVsCurl -benchtime 1x -v ./internal/rapi
+//
+// GANETI_MEASURE_N sets the sample size (default 20) and
+// GANETI_MEASURE_INSTANCES creates that many extra instances before a
+// second bulk measurement.
+func BenchmarkSandboxLatencyVsCurl(b *testing.B) {
+	var t testing.TB = b
 	sb := loadSandbox(t)
 	curl, err := exec.LookPath("curl")
 	if err != nil {
