@@ -2,8 +2,8 @@
 // starts a private PostgreSQL, five fake Ganeti clusters of 2,000 instances
 // (one of them then hangs: it accepts connections and never answers),
 // registers and syncs them, creates 200 users and an administrator, serves
-// the real site handler and a same-size static endpoint from this process
-// on 127.0.0.1, and runs wrk against the instance lists (warm, cold and
+// the real site handler on 127.0.0.1 with same-size static files added to
+// its own /static/ route, and runs wrk against the instance lists (warm, cold and
 // churn), alternating static and candidate runs. It prints a table of
 // medians with the ratios to static measured in the same run, and cleans up
 // after itself.
@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -29,8 +30,9 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"syscall"
+	"testing/fstest"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -167,15 +169,19 @@ func run(ctx context.Context, dur time.Duration, rounds, conns int, opts options
 		return err
 	}
 	hasher := auth.NewHasher(auth.Argon2Params{Memory: 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}, 4)
-	b.site, err = web.New(web.Deps{Config: cfg, Store: b.st, Bundle: bundle, Hasher: hasher, Logger: log,
-		Registry: prometheus.NewRegistry(), Version: "bench", Passwords: box, PendingForms: pending})
-	if err != nil {
+	newSite := func(extra fs.FS) (*web.Server, error) {
+		return web.New(web.Deps{Config: cfg, Store: b.st, Bundle: bundle, Hasher: hasher, Logger: log,
+			Registry: prometheus.NewRegistry(), Version: "bench", Passwords: box, PendingForms: pending,
+			ExtraStatic: extra})
+	}
+	if b.site, err = newSite(nil); err != nil {
 		return err
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/", b.site.Handler())
-	mux.Handle("/bench-static/{size}", &staticFiles{})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	var handler atomic.Pointer[http.Handler]
+	h := b.site.Handler()
+	handler.Store(&h)
+	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*handler.Load()).ServeHTTP(w, r) })}
 	go srv.Serve(ln)
 	defer srv.Close()
 
@@ -205,9 +211,27 @@ func run(ctx context.Context, dur time.Duration, rounds, conns int, opts options
 	if err != nil {
 		return err
 	}
+	// The static files to compare with: the size of each list page, served
+	// by the site's own static route (the same server and middleware as
+	// every request). The site is made again with them; sessions live in
+	// the database, so the logins stay valid.
+	extra := fstest.MapFS{}
+	for _, n := range []int{adminSize, userSize} {
+		extra[fmt.Sprintf("bench/%d.html", n)] = &fstest.MapFile{Data: filler(n), Mode: 0o644}
+	}
+	if b.site, err = newSite(extra); err != nil {
+		return err
+	}
+	h = b.site.Handler()
+	handler.Store(&h)
 	var results []result
 	w := wrk{ctx: ctx, dur: dur, conns: conns, dir: tmp}
-	static := func(size int) target { return target{url: b.base + "/bench-static/" + strconv.Itoa(size)} }
+	static := func(size int) target { return target{url: b.base + fmt.Sprintf("/static/bench/%d.html", size)} }
+	for _, n := range []int{adminSize, userSize} {
+		if err := b.checkStatic(fmt.Sprintf("/static/bench/%d.html", n), n); err != nil {
+			return err
+		}
+	}
 
 	// Warm and cold: the syncer is idle (data unchanged since the last
 	// sync) and the fakes count every request, all of which would come
@@ -291,7 +315,7 @@ func run(ctx context.Context, dur time.Duration, rounds, conns int, opts options
 
 	fmt.Printf("\ncommand: make bench (go run ./cmd/ganetimgr-bench -d %s -rounds %d -c %d); wrk -t2 -c%d -d%s --latency; medians of %d runs, static and candidate alternated\n",
 		dur, rounds, conns, conns, dur, rounds)
-	fmt.Printf("static = same-size bytes written with Content-Length by this process (no ServeContent); no Accept-Encoding (identity)\n")
+	fmt.Printf("static = a same-size file served by the site's own /static/ route (same server and middleware; written with Content-Length, not ServeContent); no Accept-Encoding (identity)\n")
 	fmt.Printf("cold = every request a page-cache miss: a different user (cookie rotation) or page, plus a unique query parameter\n\n")
 	fmt.Printf("%-44s %9s %9s %9s %8s %16s %s\n", "scenario", "req/s", "p50", "p99", "÷static", "target", "result")
 	for _, r := range results {
@@ -541,25 +565,26 @@ func (b *bench) adminPaths() ([]string, error) {
 // reNext finds a list page's "next" link.
 var reNext = regexp.MustCompile(`<a href="([^"]+)" rel="next"`)
 
-// staticFiles serves "files" of any size from memory (made once per
-// size), writing them with Content-Length set.
-type staticFiles struct{ m sync.Map }
+// filler returns n bytes of HTML.
+func filler(n int) []byte {
+	return []byte(strings.Repeat("<p>ganetimgr static filler</p>\n", n/31+1))[:n]
+}
 
-func (sf *staticFiles) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	n, err := strconv.Atoi(r.PathValue("size"))
-	if err != nil || n < 0 || n > 4<<20 {
-		http.NotFound(w, r)
-		return
+// checkStatic fetches a static comparison file once and checks its size.
+func (b *bench) checkStatic(path string, n int) error {
+	resp, err := http.Get(b.base + path)
+	if err != nil {
+		return err
 	}
-	v, ok := sf.m.Load(n)
-	if !ok {
-		v, _ = sf.m.LoadOrStore(n, []byte(strings.Repeat("<p>ganetimgr static filler</p>\n", n/31+1))[:n])
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(n))
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(v.([]byte))
+	if resp.StatusCode != http.StatusOK || len(body) != n {
+		return fmt.Errorf("%s: status %d, %d bytes, want %d", path, resp.StatusCode, len(body), n)
+	}
+	return nil
 }
 
 // rss returns the resident set size of this process.

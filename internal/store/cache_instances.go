@@ -57,6 +57,9 @@ type CachedInstance struct {
 	// ContentHash is the digest of the synced fields, which changes
 	// whenever any of them does (read only; pages key rendered rows by it).
 	ContentHash int64
+	// SearchText is what search terms are matched against (read only;
+	// filled by InstanceListEntries).
+	SearchText string
 }
 
 // instancesTable lists cluster_instances' written columns in the order of

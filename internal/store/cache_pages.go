@@ -246,3 +246,47 @@ func (s *Store) VacuumClusterCache(ctx context.Context) error {
 	_, err := s.pool.Exec(ctx, `VACUUM (ANALYZE) cluster_instances, clusters, cluster_sync, users, groups, group_members`)
 	return mapErr("vacuum cluster cache", err)
 }
+
+// InstanceCursorPos is a decoded page cursor: the position, in its order,
+// right after which the next page starts.
+type InstanceCursorPos struct {
+	Sort    InstanceSort
+	Desc    bool
+	Key     string // the leading key of text orders (cluster, status, node)
+	Num     int64  // the leading key of numeric orders (memory, vcpus)
+	Name    string
+	Cluster int64
+}
+
+// DecodeInstanceCursor decodes a cursor of the order (sort, desc), made by
+// InstanceCursor or a page's Next, for lists kept outside SQL (the web's
+// in-memory list index), so that both page the same way.
+func DecodeInstanceCursor(cursor string, sort InstanceSort, desc bool) (InstanceCursorPos, error) {
+	if err := CheckInstanceCursor(cursor, sort, desc); err != nil {
+		return InstanceCursorPos{}, err
+	}
+	c, err := decodeInstanceCursor(cursor)
+	if err != nil {
+		return InstanceCursorPos{}, err
+	}
+	return InstanceCursorPos{Sort: c.Sort, Desc: c.Desc, Key: c.Key, Num: c.Num, Name: c.Name, Cluster: c.Cluster}, nil
+}
+
+// InstanceListEntries returns what the instance list selects, orders and
+// searches by for every instance of one cluster: the key fields of
+// InstanceQuery.KeysOnly plus the owners and SearchText. The web keeps them
+// in memory (internal/listindex) and reloads a cluster's entries when its
+// data version changes.
+func (s *Store) InstanceListEntries(ctx context.Context, clusterID int64) ([]*CachedInstance, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+instanceKeySelect+`, i.owner_users, i.owner_groups, i.search_text
+		FROM cluster_instances i JOIN clusters c ON c.id = i.cluster_id WHERE i.cluster_id = $1`, clusterID)
+	if err != nil {
+		return nil, mapErr("instance list entries", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*CachedInstance, error) {
+		in := &CachedInstance{}
+		return in, r.Scan(&in.ClusterID, &in.Name, &in.Status, &in.PNode, &in.NodeGroup, &in.MemoryMB, &in.VCPUs,
+			&in.ContentHash, &in.ClusterSlug, &in.OwnerUsers, &in.OwnerGroups, &in.SearchText)
+	})
+	return out, mapErr("instance list entries", err)
+}

@@ -26,9 +26,23 @@ type asset struct {
 	body                      []byte
 }
 
-func loadAssets() (*assets, error) {
+// loadAssets loads the embedded static files and, when extra is not nil,
+// the files of extra beside them (an embedded file of the same name wins).
+func loadAssets(extra fs.FS) (*assets, error) {
 	a := &assets{byName: map[string]*asset{}, byHashed: map[string]*asset{}}
-	fsys := ganetimgr.Static()
+	if extra != nil {
+		if err := a.load(extra); err != nil {
+			return nil, err
+		}
+	}
+	if err := a.load(ganetimgr.Static()); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// load adds the files of fsys.
+func (a *assets) load(fsys fs.FS) error {
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -49,9 +63,9 @@ func loadAssets() (*assets, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("web: static files: %w", err)
+		return fmt.Errorf("web: static files: %w", err)
 	}
-	return a, nil
+	return nil
 }
 
 // url returns the content-hashed URL path of a static file; it panics on an

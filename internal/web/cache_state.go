@@ -14,10 +14,9 @@ import (
 // the query: every cluster's sync status (with its data version), the
 // declared networks' version and what instance rows are rendered with
 // (declared IPv6 prefixes, locked node groups). It is read from the
-// database at most once per stateTTL for the whole server (one refresh at a
-// time; concurrent requests use the previous snapshot or wait for the
-// first), so pages see cluster data at most stateTTL older than the
-// database. Changes made through this server's own admin pages drop the
+// database at most once per StateTTL for the whole server (one refresh at a
+// time; see state for who waits for it), so pages see cluster data at most
+// twice StateTTL older than the database. Changes made through this server's own admin pages drop the
 // snapshot at once (invalidate).
 type cacheState struct {
 	statuses    []*store.SyncStatus
@@ -29,11 +28,13 @@ type cacheState struct {
 
 // stateCache holds the current cacheState.
 type stateCache struct {
-	ttl    time.Duration
-	mu     sync.Mutex
-	cur    *cacheState
-	gen    uint64 // bumped by invalidate, so a refresh started before it is not kept
-	flight flight[uint64, *cacheState]
+	ttl time.Duration
+	mu  sync.Mutex
+	cur *cacheState
+	gen uint64 // bumped by invalidate, so a refresh started before it is not kept
+	// refreshing is set while a background refresh runs.
+	refreshing bool
+	flight     flight[uint64, *cacheState]
 }
 
 // invalidate drops the snapshot: the next request reads the database.
@@ -44,7 +45,12 @@ func (c *stateCache) invalidate() {
 	c.mu.Unlock()
 }
 
-// state returns a snapshot no older than the TTL.
+// state returns the current snapshot. One younger than the TTL is used as
+// it is; one younger than twice the TTL is still returned while one
+// background refresh replaces it (so under steady traffic requests never
+// queue behind the refresh's queries); an older one, or none (at start,
+// after invalidate), makes requests wait for the refresh. Pages thus show
+// cluster data at most twice the TTL older than the database.
 func (s *Server) state(ctx context.Context) (*cacheState, error) {
 	c := s.stateCache
 	now := time.Now()
@@ -54,7 +60,7 @@ func (s *Server) state(ctx context.Context) (*cacheState, error) {
 	if cur != nil && now.Sub(cur.loadedAt) < c.ttl {
 		return cur, nil
 	}
-	st, _, err := c.flight.do(gen, func() (*cacheState, error) {
+	refresh := func() (*cacheState, error) {
 		st, err := s.loadState(context.WithoutCancel(ctx))
 		if err != nil {
 			return nil, err
@@ -65,7 +71,26 @@ func (s *Server) state(ctx context.Context) (*cacheState, error) {
 		}
 		c.mu.Unlock()
 		return st, nil
-	})
+	}
+	if cur != nil && now.Sub(cur.loadedAt) < 2*c.ttl {
+		c.mu.Lock()
+		start := !c.refreshing
+		c.refreshing = true
+		c.mu.Unlock()
+		if start {
+			go func() {
+				_, _, err := c.flight.do(gen, refresh)
+				c.mu.Lock()
+				c.refreshing = false
+				c.mu.Unlock()
+				if err != nil {
+					s.log.Warn("cluster state refresh failed", "err", err)
+				}
+			}()
+		}
+		return cur, nil
+	}
+	st, _, err := c.flight.do(gen, refresh)
 	return st, err
 }
 

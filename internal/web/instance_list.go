@@ -8,10 +8,12 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/ganetimgr/ganetimgr/internal/auth"
 	"github.com/ganetimgr/ganetimgr/internal/i18n"
+	"github.com/ganetimgr/ganetimgr/internal/listindex"
 	"github.com/ganetimgr/ganetimgr/internal/store"
 )
 
@@ -118,15 +120,22 @@ type sortColumn struct {
 
 // instanceListData is the instance list's content.
 type instanceListData struct {
-	RowHTML  template.HTML // the rendered rows, joined (fragment_cache.go)
-	Wide     bool          // helpdesk and admins: node, owners and network columns
-	Query    instanceListQuery
-	States   []instanceState
-	Clusters []clusterChoice
-	Sorts    map[string]sortColumn
-	NextURL  string
-	PrevURL  string
-	Total    int // all instances of the shown clusters, -1 when filtered
+	RowHTML   template.HTML // the rendered rows, joined (fragment_cache.go)
+	PagerHTML template.HTML // the previous and next links (template "instances_pager")
+	Wide      bool          // helpdesk and admins: node, owners and network columns
+	Query     instanceListQuery
+	States    []instanceState
+	Clusters  []clusterChoice
+	Sorts     map[string]sortColumn
+	NextURL   string
+	PrevURL   string
+	Total     int // all instances of the shown clusters, -1 when filtered
+}
+
+// pagerData is what template "instances_pager" receives.
+type pagerData struct {
+	L                *i18n.Localizer
+	PrevURL, NextURL string
 }
 
 // maxCachedURI is the longest request URI whose page is cached.
@@ -158,10 +167,20 @@ func (s *Server) instanceList(w http.ResponseWriter, r *http.Request) {
 		s.badRequest(w, r, i18n.M("instances.bad.cluster"))
 		return
 	}
-	render := func() ([]byte, error) {
+	// render renders the page in full (with flashes, which are not cached)
+	// or, when framed, assembles it from the frame of its list (which it
+	// renders first if no page of that list has been yet).
+	render := func(framed bool) ([]byte, error) {
 		d, err := s.instanceListData(r, p, q, cs)
 		if err != nil {
 			return nil, err
+		}
+		if framed {
+			f, err := s.instanceListFrame(w, r, d, cs)
+			if err != nil {
+				return nil, err
+			}
+			return f.assemble(r.URL.RequestURI(), d.RowHTML, d.PagerHTML), nil
 		}
 		buf, err := s.renderPage(s.page(w, r, http.StatusOK, d), "instances")
 		if err != nil {
@@ -170,8 +189,8 @@ func (s *Server) instanceList(w http.ResponseWriter, r *http.Request) {
 		return buf.Bytes(), nil
 	}
 	key, cacheable := s.instanceListKey(r, cs)
-	if !cacheable {
-		body, err := render()
+	if !cacheable || s.fullRenders {
+		body, err := render(false)
 		if err != nil {
 			s.serverError(w, r, err)
 			return
@@ -183,7 +202,7 @@ func (s *Server) instanceList(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write(body)
 		return
 	}
-	page, _, err := s.pageCache.get(key, render)
+	page, _, err := s.pageCache.get(key, func() ([]byte, error) { return render(true) })
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -208,11 +227,56 @@ func (s *Server) instanceListKey(r *http.Request, cs *cacheState) (key string, c
 	k.addInt(e.p.User.ID)
 	k.add(e.p.User.Username, strconv.Itoa(int(e.p.Role())), strconv.FormatBool(e.p.Can(auth.ViewInstances)), e.groups)
 	k.add(cs.dataVersion, cs.networks)
+	s.addBannerKey(&k, r)
+	return k.String(), true
+}
+
+// addBannerKey adds the stale-cluster banner as shown to a cache key.
+func (s *Server) addBannerKey(k *pageKey, r *http.Request) {
 	for _, st := range s.staleClusters(r) {
 		k.add(st.Slug, strconv.FormatBool(st.Stale), strconv.FormatBool(st.Unreachable), st.Age.Msg.ID())
 		k.add(fmt.Sprint(st.Age.Args...))
 	}
-	return k.String(), true
+}
+
+// instanceListFrame returns the frame of d's list (page_frame.go): the page
+// with holes for the request URI, the rows and the pager, cached under
+// everything else the page shows: the viewer as the layout shows them (id,
+// name, role, column set), the language, the query without its cursors,
+// the total, whether there are rows, the clusters' data versions (the
+// cluster filter) and the banner.
+func (s *Server) instanceListFrame(w http.ResponseWriter, r *http.Request, d *instanceListData, cs *cacheState) (*pageFrame, error) {
+	p := principalFrom(r)
+	var k pageKey
+	k.add("instances-frame", r.URL.Path, s.localizerFrom(r).Lang())
+	k.addInt(p.User.ID)
+	k.add(p.User.Username, strconv.Itoa(int(p.Role())), strconv.FormatBool(d.Wide), d.Query.values().Encode())
+	k.addInt(int64(d.Total))
+	k.add(strconv.FormatBool(d.RowHTML != ""), cs.dataVersion)
+	s.addBannerKey(&k, r)
+	key := k.String()
+	if f, ok := s.frames.get(key); ok {
+		return f, nil
+	}
+	fd := *d
+	want := [numSlots]int{slotPath: -1, slotRows: 0, slotPager: 1}
+	if d.RowHTML != "" {
+		fd.RowHTML = template.HTML(s.marks[slotRows])
+		want[slotRows] = 1
+	}
+	fd.PagerHTML = template.HTML(s.marks[slotPager])
+	pg := s.page(w, r, http.StatusOK, &fd)
+	pg.Path = s.marks[slotPath]
+	buf, err := s.renderPage(pg, "instances")
+	if err != nil {
+		return nil, err
+	}
+	f, err := compileFrame(buf.Bytes(), s.marks, want)
+	if err != nil {
+		return nil, err
+	}
+	s.frames.put(key, f, f.bytes()+int64(len(key)))
+	return f, nil
 }
 
 // instanceListData loads and prepares one page of the list.
@@ -246,7 +310,19 @@ func (s *Server) instanceListData(r *http.Request, p *auth.Principal, q instance
 		// The rows before a page: the reversed order after the cursor.
 		sq.Desc, sq.After = !q.Desc, q.Before
 	}
-	page, err := s.store.VisibleInstances(ctx, sq)
+	ix, err := s.listIndex(ctx, cs)
+	if err != nil {
+		return nil, err
+	}
+	iq := listindex.Query{All: sq.All, ClusterIDs: sq.ClusterIDs, Statuses: sq.Statuses, Search: sq.Search,
+		Sort: sq.Sort, Desc: sq.Desc, After: sq.After, Limit: sq.Limit}
+	if !iq.All {
+		iq.Username = p.User.Username
+		if e := principalEntryFrom(r.Context()); e != nil {
+			iq.Groups = e.names
+		}
+	}
+	page, err := ix.Page(iq)
 	if err != nil {
 		return nil, err
 	}
@@ -287,5 +363,19 @@ func (s *Server) instanceListData(r *http.Request, p *auth.Principal, q instance
 		}
 		d.Sorts[string(k)] = sortColumn{Key: k, URL: u, Current: k == q.Sort, Desc: q.Desc}
 	}
+	if d.PagerHTML, err = s.instancesPager(s.localizerFrom(r), d); err != nil {
+		return nil, err
+	}
 	return d, nil
+}
+
+// instancesPager renders the previous and next links of a page.
+func (s *Server) instancesPager(loc *i18n.Localizer, d *instanceListData) (template.HTML, error) {
+	var b strings.Builder
+	err := s.pages["instances"].ExecuteTemplate(&b, "instances_pager", pagerData{L: loc, PrevURL: d.PrevURL, NextURL: d.NextURL})
+	if err != nil {
+		return "", fmt.Errorf("web: render pager: %w", err)
+	}
+	// Produced by html/template: already escaped.
+	return template.HTML(b.String()), nil
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // The rendered-page cache keeps whole pages (the instance list) as bytes,
@@ -21,10 +22,14 @@ import (
 // bounds the memory.
 
 // cachedPage is one rendered page. The gzip form is made once, the first
-// time a client accepting gzip asks for it.
+// time a client accepting gzip asks for it after the page was served at
+// least once: a page seen only once (another page of a long list, a
+// one-off search) is sent as it is rather than compressed for a single
+// use, which would cost more CPU than rendering it did.
 type cachedPage struct {
 	body []byte
 	etag string
+	uses atomic.Int32 // times served, counted up to 2
 
 	gzOnce sync.Once
 	gz     []byte
@@ -154,7 +159,10 @@ func (s *Server) serveCached(w http.ResponseWriter, r *http.Request, key string,
 	}
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	body := p.body
-	if acceptsGzip(r) {
+	if p.uses.Load() < 2 {
+		p.uses.Add(1)
+	}
+	if p.uses.Load() >= 2 && acceptsGzip(r) {
 		gz, made := p.gzipped(&s.pageCache.gzip)
 		if made {
 			s.pageCache.lru.grow(key, int64(len(gz)))

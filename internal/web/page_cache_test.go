@@ -74,6 +74,13 @@ func TestPageCacheGzipAndNotModified(t *testing.T) {
 	if !bytes.Equal(b, []byte(plain.body)) {
 		t.Errorf("gzip body differs from the plain one")
 	}
+	// A page served once is not compressed for a single use.
+	c.headers.Set("Accept-Encoding", "gzip")
+	once := c.get("/instances/?size=7")
+	c.headers.Del("Accept-Encoding")
+	if once.Header.Get("Content-Encoding") != "" || !strings.Contains(once.body, "data-instance=") {
+		t.Errorf("a page's first use was compressed: %v", once.Header)
+	}
 	c.headers.Set("If-None-Match", plain.Header.Get("ETag"))
 	if r := c.get("/instances/"); r.StatusCode != http.StatusNotModified || r.body != "" {
 		t.Errorf("If-None-Match: %d", r.StatusCode)
@@ -96,7 +103,7 @@ func TestPageCacheInvalidation(t *testing.T) {
 	}
 	before := f.clients["alice"].get("/instances/")
 	f.sync(t)
-	time.Sleep(cacheBound + 100*time.Millisecond)
+	time.Sleep(2*cacheBound + 100*time.Millisecond) // cluster data: twice the state TTL
 	after := f.clients["alice"].get("/instances/")
 	if before.Header.Get("ETag") == after.Header.Get("ETag") ||
 		strings.Count(after.body, "badge-lock") != strings.Count(before.body, "badge-lock")+1 {

@@ -28,7 +28,8 @@ type principalCache struct {
 // principalEntry is one user's cached principal.
 type principalEntry struct {
 	p        *auth.Principal
-	groups   string // the user's group names, NUL-separated (for page cache keys)
+	groups   string   // the user's group names, NUL-separated (for page cache keys)
+	names    []string // the user's group names
 	loadedAt time.Time
 }
 
@@ -92,12 +93,14 @@ func (s *Server) principal(ctx context.Context, uid int64, fresh bool) (*princip
 	if err != nil {
 		return nil, err
 	}
-	var names strings.Builder
+	var joined strings.Builder
+	names := make([]string, 0, len(groups))
 	for _, g := range groups {
-		names.WriteString(g.Name)
-		names.WriteByte(0)
+		joined.WriteString(g.Name)
+		joined.WriteByte(0)
+		names = append(names, g.Name)
 	}
-	e := &principalEntry{p: p, groups: names.String(), loadedAt: now}
+	e := &principalEntry{p: p, groups: joined.String(), names: names, loadedAt: now}
 	s.principals.put(uid, e)
 	return e, nil
 }

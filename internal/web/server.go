@@ -10,6 +10,7 @@ import (
 	"encoding/gob"
 	"fmt"
 	"html/template"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -53,6 +54,10 @@ type Deps struct {
 	Now func() time.Time
 	// Cache bounds the in-memory caches; the zero value takes the defaults.
 	Cache CacheOptions
+	// ExtraStatic are static files served under /static/ beside the
+	// embedded ones (nil: none); the load benchmark adds a file the size of
+	// a list page, to compare the two through the same route.
+	ExtraStatic fs.FS
 }
 
 // Server is the web application: its handlers are methods on it and all its
@@ -84,6 +89,12 @@ type Server struct {
 	fragments  *fragmentCache
 	stateCache *stateCache
 	principals *principalCache
+	lists      *listIndexCache              // list_index.go
+	frames     *byteLRU[string, *pageFrame] // page_frame.go
+	marks      frameMarkers
+	// fullRenders renders every instance list in full, uncached (set by
+	// tests that compare framed pages with full renders).
+	fullRenders bool
 }
 
 // CacheOptions bound how stale the server's in-memory caches may be and how
@@ -95,15 +106,17 @@ type CacheOptions struct {
 	// logout made on another replica takes to apply here.
 	PrincipalTTL time.Duration
 	// StateTTL: how long the clusters' sync statuses and data versions are
-	// reused (default 1 s); pages show cluster data at most this much older
-	// than the database.
+	// reused (default 1 s); then they are refreshed in the background, and
+	// pages show cluster data at most twice this much older than the
+	// database.
 	StateTTL time.Duration
 	// SessionTouchSlack: how far behind an unchanged session's stored
 	// idle-timeout expiry may lag before it is written (default 1 min).
 	SessionTouchSlack time.Duration
-	// PageBytes and FragmentBytes: memory budgets of the rendered-page and
-	// row-fragment caches (defaults 64 MiB and 32 MiB).
-	PageBytes, FragmentBytes int64
+	// PageBytes, FragmentBytes and FrameBytes: memory budgets of the
+	// rendered-page, row-fragment and page-frame caches (defaults 64 MiB,
+	// 32 MiB and 16 MiB).
+	PageBytes, FragmentBytes, FrameBytes int64
 }
 
 func (o CacheOptions) withDefaults() CacheOptions {
@@ -121,6 +134,9 @@ func (o CacheOptions) withDefaults() CacheOptions {
 	}
 	if o.FragmentBytes <= 0 {
 		o.FragmentBytes = 32 << 20
+	}
+	if o.FrameBytes <= 0 {
+		o.FrameBytes = 16 << 20
 	}
 	return o
 }
@@ -164,7 +180,7 @@ func New(d Deps) (*Server, error) {
 	s.ipLimit = auth.NewThrottle(addressFailures, throttleWindow, throttleMaxKeys, s.now)
 
 	var err error
-	if s.assets, err = loadAssets(); err != nil {
+	if s.assets, err = loadAssets(d.ExtraStatic); err != nil {
 		return nil, err
 	}
 	if s.pages, err = s.loadTemplates(); err != nil {
@@ -182,6 +198,9 @@ func New(d Deps) (*Server, error) {
 	s.pageCache = newPageCache(co.PageBytes)
 	s.fragments = newFragmentCache(co.FragmentBytes)
 	s.stateCache = &stateCache{ttl: co.StateTTL}
+	s.lists = &listIndexCache{}
+	s.frames = newByteLRU[string, *pageFrame](co.FrameBytes)
+	s.marks = newFrameMarkers()
 	s.principals = newPrincipalCache(co.PrincipalTTL)
 
 	sm := scs.New()

@@ -1,0 +1,111 @@
+package web
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"strings"
+)
+
+// A page frame is a page rendered once by html/template with holes where
+// the per-request parts go: the request URI (the language switcher returns
+// to it), the rows, and the pager. Pages that differ only in those parts
+// (another page of the same list, or the same list with another cursor)
+// are then assembled by copying bytes, without running the template
+// engine. The holes are marked while rendering by values no request can
+// produce: random per server, made of characters html/template never
+// escapes, and inserted as the only content of their context.
+
+// frameSlot names a hole of a frame.
+type frameSlot int
+
+// The holes of a frame, in the order of frameMarkers' entries.
+const (
+	slotPath  frameSlot = iota // the request URI, HTML-escaped at assembly
+	slotRows                   // already-escaped HTML (fragment_cache.go)
+	slotPager                  // already-escaped HTML
+	numSlots
+)
+
+// frameMarkers are the per-server marker strings of the holes.
+type frameMarkers [numSlots]string
+
+func newFrameMarkers() frameMarkers {
+	var m frameMarkers
+	for i := range m {
+		b := make([]byte, 16)
+		_, _ = rand.Read(b) // crypto/rand.Read never fails
+		m[i] = "frame-" + hex.EncodeToString(b)
+	}
+	return m
+}
+
+// pageFrame is a compiled frame: literal segments with a hole between each
+// two consecutive ones.
+type pageFrame struct {
+	lits  [][]byte
+	slots []frameSlot
+	size  int // of the literals
+}
+
+// compileFrame splits a rendered page at its markers. want gives how many
+// times each hole must appear (-1: any number), so a template that lost or
+// repeated a hole fails here instead of producing a broken page.
+func compileFrame(b []byte, m frameMarkers, want [numSlots]int) (*pageFrame, error) {
+	f := &pageFrame{}
+	var seen [numSlots]int
+	for {
+		at, slot := -1, frameSlot(0)
+		for i, mk := range m {
+			if j := bytes.Index(b, []byte(mk)); j >= 0 && (at < 0 || j < at) {
+				at, slot = j, frameSlot(i)
+			}
+		}
+		if at < 0 {
+			f.lits = append(f.lits, b)
+			f.size += len(b)
+			break
+		}
+		f.lits = append(f.lits, b[:at])
+		f.size += at
+		f.slots = append(f.slots, slot)
+		seen[slot]++
+		b = b[at+len(m[slot]):]
+	}
+	for i, n := range want {
+		if n >= 0 && seen[i] != n {
+			return nil, fmt.Errorf("web: page frame has hole %d %d times, want %d", i, seen[i], n)
+		}
+	}
+	return f, nil
+}
+
+// attrEscaper escapes a quoted attribute value exactly as html/template
+// does, so an assembled page equals the full render byte for byte.
+var attrEscaper = strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "&", "&amp;", "'", "&#39;", "+", "&#43;",
+	"<", "&lt;", ">", "&gt;")
+
+// assemble returns the page with the holes filled: the request URI is
+// escaped as html/template escapes a quoted attribute value (the only
+// context it is rendered in), the rows and the pager are inserted as they
+// are (html/template output).
+func (f *pageFrame) assemble(uri string, rows, pager template.HTML) []byte {
+	vals := [numSlots]string{attrEscaper.Replace(uri), string(rows), string(pager)}
+	n := f.size
+	for _, sl := range f.slots {
+		n += len(vals[sl])
+	}
+	out := make([]byte, 0, n)
+	for i, lit := range f.lits {
+		out = append(out, lit...)
+		if i < len(f.slots) {
+			out = append(out, vals[f.slots[i]]...)
+		}
+	}
+	return out
+}
+
+// bytes is the memory a frame holds, for the LRU budget.
+func (f *pageFrame) bytes() int64 { return int64(f.size + 24*len(f.lits) + 64) }
