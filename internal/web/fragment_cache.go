@@ -49,26 +49,42 @@ type rowData struct {
 	Demo bool
 }
 
-// instanceRows returns the rendered rows of instances, joined: one piece
-// of already-escaped HTML made only of html/template output, so the page
-// template inserts it with one call rather than one per row. rows may be
-// key rows (store.InstanceQuery.KeysOnly): rows not yet rendered are loaded
-// in full with one query and rendered.
+// rowsHTML are rendered rows, in order: pieces of already-escaped HTML made
+// only of html/template output.
+type rowsHTML []template.HTML
+
+// Joined returns the rows as one piece, so the page template inserts them
+// with one call rather than one per row.
+func (rs rowsHTML) Joined() template.HTML {
+	n := 0
+	for _, h := range rs {
+		n += len(h)
+	}
+	var out strings.Builder
+	out.Grow(n)
+	for _, h := range rs {
+		out.WriteString(string(h))
+	}
+	return template.HTML(out.String())
+}
+
+// instanceRows returns the rendered rows of instances (a row deleted
+// meanwhile is an empty piece). rows may be key rows
+// (store.InstanceQuery.KeysOnly): rows not yet rendered are loaded in full
+// with one query and rendered.
 func (s *Server) instanceRows(ctx context.Context, rows []*store.CachedInstance, cs *cacheState, loc *i18n.Localizer,
-	wide bool, demo map[int64]bool) (template.HTML, error) {
+	wide bool, demo map[int64]bool) (rowsHTML, error) {
 	keyOf := func(in *store.CachedInstance) fragmentKey {
 		return fragmentKey{cluster: in.ClusterID, name: in.Name, hash: in.ContentHash, slug: in.ClusterSlug,
 			lang: loc.Lang(), wide: wide, demo: demo[in.ClusterID],
 			maintenance: in.NodeGroup != "" && cs.pc.locked[in.ClusterID][in.NodeGroup], networks: cs.networks}
 	}
-	parts := make([]template.HTML, len(rows))
+	parts := make(rowsHTML, len(rows))
 	var missing []store.InstanceKey
 	where := map[store.InstanceKey]int{}
-	size := 0
 	for i, in := range rows {
 		if h, ok := s.fragments.lru.get(keyOf(in)); ok {
 			parts[i] = h
-			size += len(h)
 			continue
 		}
 		k := store.InstanceKey{ClusterID: in.ClusterID, Name: in.Name}
@@ -78,7 +94,7 @@ func (s *Server) instanceRows(ctx context.Context, rows []*store.CachedInstance,
 	if len(missing) > 0 {
 		full, err := s.store.InstancesByKey(ctx, missing)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		t := s.pages["instances"]
 		var buf bytes.Buffer
@@ -89,20 +105,14 @@ func (s *Server) instanceRows(ctx context.Context, rows []*store.CachedInstance,
 			buf.Reset()
 			d := rowData{L: loc, V: s.instanceView(in, cs.pc), Wide: wide, Demo: k.demo}
 			if err := t.ExecuteTemplate(&buf, "instance_row", d); err != nil {
-				return "", fmt.Errorf("web: render instance row: %w", err)
+				return nil, fmt.Errorf("web: render instance row: %w", err)
 			}
 			// Produced by html/template from rowData: already escaped.
 			h := template.HTML(buf.String())
 			s.fragments.lru.put(k, h, int64(len(h)+len(k.name)+len(k.slug)+len(k.networks)+96))
 			i := where[store.InstanceKey{ClusterID: in.ClusterID, Name: in.Name}]
 			parts[i] = h
-			size += len(h)
 		}
 	}
-	var out strings.Builder
-	out.Grow(size)
-	for _, h := range parts {
-		out.WriteString(string(h)) // a row deleted meanwhile is an empty part
-	}
-	return template.HTML(out.String()), nil
+	return parts, nil
 }

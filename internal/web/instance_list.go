@@ -120,7 +120,7 @@ type sortColumn struct {
 
 // instanceListData is the instance list's content.
 type instanceListData struct {
-	RowHTML   template.HTML // the rendered rows, joined (fragment_cache.go)
+	RowHTML   rowsHTML      // the rendered rows (fragment_cache.go)
 	PagerHTML template.HTML // the previous and next links (template "instances_pager")
 	Wide      bool          // helpdesk and admins: node, owners and network columns
 	Query     instanceListQuery
@@ -252,7 +252,7 @@ func (s *Server) instanceListFrame(w http.ResponseWriter, r *http.Request, d *in
 	k.addInt(p.User.ID)
 	k.add(p.User.Username, strconv.Itoa(int(p.Role())), strconv.FormatBool(d.Wide), d.Query.values().Encode())
 	k.addInt(int64(d.Total))
-	k.add(strconv.FormatBool(d.RowHTML != ""), cs.dataVersion)
+	k.add(strconv.FormatBool(len(d.RowHTML) > 0), cs.dataVersion)
 	s.addBannerKey(&k, r)
 	key := k.String()
 	if f, ok := s.frames.get(key); ok {
@@ -260,8 +260,8 @@ func (s *Server) instanceListFrame(w http.ResponseWriter, r *http.Request, d *in
 	}
 	fd := *d
 	want := [numSlots]int{slotPath: -1, slotRows: 0, slotPager: 1}
-	if d.RowHTML != "" {
-		fd.RowHTML = template.HTML(s.marks[slotRows])
+	if len(d.RowHTML) > 0 {
+		fd.RowHTML = rowsHTML{template.HTML(s.marks[slotRows])}
 		want[slotRows] = 1
 	}
 	fd.PagerHTML = template.HTML(s.marks[slotPager])

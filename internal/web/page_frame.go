@@ -91,17 +91,36 @@ var attrEscaper = strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "&", "&amp
 // escaped as html/template escapes a quoted attribute value (the only
 // context it is rendered in), the rows and the pager are inserted as they
 // are (html/template output).
-func (f *pageFrame) assemble(uri string, rows, pager template.HTML) []byte {
-	vals := [numSlots]string{attrEscaper.Replace(uri), string(rows), string(pager)}
+func (f *pageFrame) assemble(uri string, rows rowsHTML, pager template.HTML) []byte {
+	esc := attrEscaper.Replace(uri)
 	n := f.size
 	for _, sl := range f.slots {
-		n += len(vals[sl])
+		switch sl {
+		case slotPath:
+			n += len(esc)
+		case slotRows:
+			for _, h := range rows {
+				n += len(h)
+			}
+		case slotPager:
+			n += len(pager)
+		}
 	}
 	out := make([]byte, 0, n)
 	for i, lit := range f.lits {
 		out = append(out, lit...)
-		if i < len(f.slots) {
-			out = append(out, vals[f.slots[i]]...)
+		if i == len(f.slots) {
+			break
+		}
+		switch f.slots[i] {
+		case slotPath:
+			out = append(out, esc...)
+		case slotRows:
+			for _, h := range rows {
+				out = append(out, h...)
+			}
+		case slotPager:
+			out = append(out, pager...)
 		}
 	}
 	return out

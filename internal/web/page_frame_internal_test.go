@@ -15,7 +15,7 @@ func TestCompileFrame(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := string(f.assemble(`/i/?q=a+b&x="<'>`, "<tr>R</tr>", "<nav>P</nav>"))
+	got := string(f.assemble(`/i/?q=a+b&x="<'>`, rowsHTML{"<tr>R", "</tr>"}, "<nav>P</nav>"))
 	want := `<a>/i/?q=a&#43;b&amp;x=&#34;&lt;&#39;&gt;</a><t><tr>R</tr></t><nav>P</nav><f>/i/?q=a&#43;b&amp;x=&#34;&lt;&#39;&gt;</f>`
 	if got != want {
 		t.Errorf("assemble:\n got %s\nwant %s", got, want)
@@ -29,7 +29,7 @@ func TestCompileFrame(t *testing.T) {
 			t.Errorf("%q compiled", bad)
 		}
 	}
-	if f, err := compileFrame([]byte("plain"), m, [numSlots]int{-1, 0, 0}); err != nil || string(f.assemble("u", "r", "p")) != "plain" {
+	if f, err := compileFrame([]byte("plain"), m, [numSlots]int{-1, 0, 0}); err != nil || string(f.assemble("u", rowsHTML{"r"}, "p")) != "plain" {
 		t.Errorf("a page without holes: %v", err)
 	}
 }
