@@ -31,7 +31,7 @@ lint:
 ## fuzz: run each decoder fuzzer for FUZZTIME (default 30s)
 FUZZTIME ?= 30s
 fuzz:
-	@for pkg in ./internal/rapi ./internal/tags; do \
+	@for pkg in ./internal/rapi ./internal/tags ./internal/sshkeys; do \
 		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 			echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 		done; \

@@ -121,7 +121,7 @@ func migrate(ctx context.Context, cfg *config.Config, args []string, stdout io.W
 			return err
 		}
 		for _, v := range applied {
-			fmt.Fprintf(stdout, "applied %05d\n", v)
+			fmt.Fprintf(stdout, "applied %s\n", migrationLabel(v))
 		}
 	}
 	st, err := m.Status(ctx)
@@ -135,20 +135,34 @@ func migrate(ctx context.Context, cfg *config.Config, args []string, stdout io.W
 			state = "pending"
 			pending++
 		}
-		fmt.Fprintf(stdout, "%05d  %-8s %s\n", s.Version, state, s.Name)
+		fmt.Fprintf(stdout, "%-9s  %-8s %s\n", migrationLabel(s), state, s.Name)
 	}
 	current, known, err := m.Versions(ctx)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "schema version %d, binary knows %d, %d pending\n", current, known, pending)
-	if current > known {
-		return errors.New("migrate: the database schema is newer than this binary")
+	queueApplied, queueKnown, err := m.QueueVersions(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "schema version %d, binary knows %d; job queue (river) %d of %d migrations; %d pending\n",
+		current, known, len(queueApplied), len(queueKnown), pending)
+	if err := m.CheckNotNewer(ctx); err != nil {
+		return fmt.Errorf("migrate: the database schema is newer than this binary: %w", err)
 	}
 	if sub == "status" && pending > 0 {
 		return fmt.Errorf("migrate: %d pending migration(s)", pending)
 	}
 	return nil
+}
+
+// migrationLabel names a migration in the output of `migrate`: its version
+// for ganetimgr's own, "river NNN" for the job queue's.
+func migrationLabel(s store.MigrationState) string {
+	if s.Set != "" {
+		return fmt.Sprintf("%s %03d", s.Set, s.Version)
+	}
+	return fmt.Sprintf("%05d", s.Version)
 }
 
 func createAdmin(ctx context.Context, cfg *config.Config, args []string, stdin io.Reader, stdout, stderr io.Writer) error {

@@ -91,7 +91,11 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
 		return err
 	}
 	for _, v := range applied {
-		log.Info("migration applied", "version", v)
+		if v.Set != "" {
+			log.Info("migration applied", "set", v.Set, "version", v.Version, "name", v.Name)
+			continue
+		}
+		log.Info("migration applied", "version", v.Version, "name", v.Name)
 	}
 	return nil
 }

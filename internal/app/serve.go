@@ -52,10 +52,11 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, version st
 	} else if err := migrator.CheckNotNewer(ctx); err != nil {
 		return err
 	}
-	if current, err := migrator.Current(ctx); err != nil {
+	current, err := migrator.Current(ctx)
+	if err != nil {
 		return err
 	} else if !current {
-		log.Warn("database schema is not current: run `ganetimgr migrate`; /readyz answers 503 until then")
+		log.Warn("database schema is not current: run `ganetimgr migrate`; /readyz answers 503 and no mail is sent until then (and a restart)")
 	}
 	secretKey, err := SecretKey(cfg)
 	if err != nil {
@@ -100,10 +101,15 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, version st
 	if err != nil {
 		return err
 	}
+	queue, err := newJobQueue(ctx, cfg, db.Pool, st, bundle, log)
+	if err != nil {
+		return err
+	}
+	defer queue.close()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	site, err := web.New(web.Deps{Config: cfg, Store: st, Logger: log, Bundle: bundle, Hasher: hasher,
-		Readiness: migrator, Registry: reg, Version: version, Passwords: passwords, PendingForms: pendingForms})
+		Readiness: migrator, Registry: reg, Version: version, Passwords: passwords, PendingForms: pendingForms, Mail: queue.outbox})
 	if err != nil {
 		return err
 	}
@@ -125,6 +131,17 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, version st
 	// Stop the syncer (and release its cluster locks) before the demo
 	// cluster and the database go away.
 	defer func() { cancel(); <-syncDone }()
+
+	// The job queue needs its tables: with a schema that is not current it
+	// stays stopped (mails wait in the outbox).
+	if current {
+		if err := queue.start(ctx); err != nil {
+			return err
+		}
+		// Runs first among the deferred calls, once the web servers are
+		// shut down: running jobs get the shutdown timeout to finish.
+		defer queue.stop(cfg.ShutdownTimeout)
+	}
 
 	servers := []*http.Server{{
 		Handler:           site.Handler(),

@@ -42,8 +42,8 @@ type Config struct {
 	// SecretKey is the key for session and encryption use (at least 32 bytes).
 	// Empty only in embedded mode, where one is generated and kept in DataDir.
 	SecretKey []byte
-	// SMTP holds the outgoing mail settings.
-	SMTP SMTP
+	// Mail holds the outgoing mail settings.
+	Mail Mail
 	// TagPrefix is the prefix of the Ganeti tags ganetimgr reads and writes.
 	TagPrefix string
 	// DefaultLanguage is the language used when nothing else decides ("en" or "el").
@@ -67,19 +67,60 @@ type Config struct {
 	// SyncStaleAfter is the number of missed sync intervals after which a
 	// cluster's data is shown as stale.
 	SyncStaleAfter int
+	// Accounts holds the registration and account-link settings.
+	Accounts Accounts
 }
 
-// SMTP is the outgoing mail configuration.
+// Accounts is the configuration of self-registration and of the links
+// mailed to users.
+type Accounts struct {
+	// RegistrationOpen lets anyone register an account (which still needs a
+	// confirmed address and an administrator's approval).
+	RegistrationOpen bool
+	// ActivationTTL is how long a registration's e-mail confirmation link
+	// stays valid.
+	ActivationTTL time.Duration
+	// PasswordResetTTL is how long a password-reset link stays valid.
+	PasswordResetTTL time.Duration
+	// EmailChangeTTL is how long the confirmation link of a new e-mail
+	// address stays valid.
+	EmailChangeTTL time.Duration
+	// PasswordMinLength is the minimum length of a new password, in
+	// characters.
+	PasswordMinLength int
+}
+
+// Mail modes (Mail.Mode).
+const (
+	// MailModeSMTP sends mail through the SMTP server.
+	MailModeSMTP = "smtp"
+	// MailModeLog writes each mail to the log instead of sending it
+	// (development).
+	MailModeLog = "log"
+)
+
+// Mail is the outgoing mail configuration.
+type Mail struct {
+	// Mode is MailModeSMTP or MailModeLog.
+	Mode string
+	// From is the sender address of every mail, as given (it may carry a
+	// display name: "Ganeti Manager <ganetimgr@example.org>").
+	From string
+	// AdminEmails receive the administrator notifications (bare addresses).
+	AdminEmails []string
+	// SMTP is the server mail is sent through in MailModeSMTP.
+	SMTP SMTP
+}
+
+// SMTP is the outgoing mail server.
 type SMTP struct {
-	// Host is the SMTP server; empty means mail is written to the log instead of sent.
+	// Host is the SMTP server (a host name or IP address, no port).
 	Host string
 	// Port is the SMTP server port.
 	Port int
 	// Username and Password authenticate to the server when Username is set.
 	Username string
 	Password string
-	// From is the sender address of every mail.
-	From string
 	// TLS is "starttls", "tls" (implicit) or "none".
 	TLS string
 }
@@ -107,12 +148,14 @@ func Variables() []Var {
 		{"GANETIMGR_DATA_DIR", "./data", false, "Directory of the private PostgreSQL and generated secret key, used only when DATABASE_URL is unset."},
 		{"GANETIMGR_AUTO_MIGRATE", "true", false, "Apply pending database migrations when `serve` starts."},
 		{"GANETIMGR_SECRET_KEY", "(required with DATABASE_URL)", true, "Secret for session and encryption use: at least 32 bytes, given as text, hex or base64. Generate one with `openssl rand -base64 48`."},
-		{"GANETIMGR_SMTP_HOST", "(unset)", false, "SMTP server. Unset: mails are written to the log instead of being sent."},
+		{"GANETIMGR_MAIL_MODE", "`smtp` with GANETIMGR_SMTP_HOST, else `log`", false, "`smtp` sends mail through the SMTP server; `log` writes every mail to the log instead of sending it (for development). Either way mails go through the database outbox first."},
+		{"GANETIMGR_MAIL_FROM", "ganetimgr@<host of GANETIMGR_BASE_URL>", false, "Sender address of the mails, optionally with a name: `Ganeti Manager <ganetimgr@example.org>`. The default uses `localhost` when the base URL's host is an IP address."},
+		{"GANETIMGR_ADMIN_EMAILS", "(none)", false, "Comma-separated addresses that receive administrator notifications (such as accounts awaiting approval)."},
+		{"GANETIMGR_SMTP_HOST", "(unset)", false, "SMTP server (host name or IP address, no port); required with `GANETIMGR_MAIL_MODE=smtp`."},
 		{"GANETIMGR_SMTP_PORT", "587", false, "SMTP port."},
 		{"GANETIMGR_SMTP_USERNAME", "(unset)", false, "SMTP user name; authentication is used when set."},
-		{"GANETIMGR_SMTP_PASSWORD", "(unset)", true, "SMTP password."},
-		{"GANETIMGR_SMTP_FROM", "ganetimgr@localhost", false, "Sender address of the mails."},
-		{"GANETIMGR_SMTP_TLS", "starttls", false, "`starttls`, `tls` (implicit TLS, usually port 465) or `none`."},
+		{"GANETIMGR_SMTP_PASSWORD", "(unset)", true, "SMTP password. Never logged."},
+		{"GANETIMGR_SMTP_TLS", "starttls", false, "`starttls` (required, usually port 587), `tls` (implicit TLS, usually port 465) or `none` (only without a user name, or to a server on the same host)."},
 		{"GANETIMGR_TAG_PREFIX", "ganetimgr", false, "Prefix of the Ganeti tags ganetimgr reads and writes (`<prefix>:user:<name>` ...). Keep the one an existing deployment used."},
 		{"GANETIMGR_DEFAULT_LANGUAGE", "en", false, "Language when neither the user's setting, a cookie nor the browser decides: `en` or `el`."},
 		{"GANETIMGR_LOG_LEVEL", "info", false, "`debug`, `info`, `warn` or `error`."},
@@ -125,6 +168,11 @@ func Variables() []Var {
 		{"GANETIMGR_DEMO", "true", false, "With the private PostgreSQL only: register a simulated demo cluster so there is something to look at."},
 		{"GANETIMGR_SYNC_INTERVAL", "30s", false, "Time between two background syncs of each cluster (Go duration, 5s to 1h; spread by ±10%). Pages read the synced data and never wait on a cluster."},
 		{"GANETIMGR_SYNC_STALE_AFTER", "3", false, "Number of missed sync intervals after which a cluster's data is shown as stale (1 to 100)."},
+		{"GANETIMGR_REGISTRATION", "open", false, "`open`: anyone may register an account, which can log in once its e-mail address is confirmed and an administrator approved it; `closed`: no registration page."},
+		{"GANETIMGR_ACCOUNT_ACTIVATION_DAYS", "10", false, "Days the e-mail confirmation link of a new registration stays valid (1 to 365)."},
+		{"GANETIMGR_PASSWORD_RESET_HOURS", "24", false, "Hours a password-reset link stays valid (1 to 168)."},
+		{"GANETIMGR_EMAIL_CHANGE_HOURS", "48", false, "Hours the confirmation link sent to a new e-mail address stays valid (1 to 168)."},
+		{"GANETIMGR_PASSWORD_MIN_LENGTH", "10", false, "Minimum length of a new password in characters (8 to 128). New passwords are also checked against a list of common passwords."},
 	}
 }
 
@@ -189,15 +237,7 @@ func Load(getenv func(string) string, readFile func(string) ([]byte, error)) (*C
 		l.fail("GANETIMGR_SECRET_KEY", "is required when DATABASE_URL is set; generate one with `openssl rand -base64 48`")
 	}
 
-	c.SMTP.Host = l.str("GANETIMGR_SMTP_HOST", "")
-	c.SMTP.Port = l.integer("GANETIMGR_SMTP_PORT", 587, 1, 65535)
-	c.SMTP.Username = l.str("GANETIMGR_SMTP_USERNAME", "")
-	c.SMTP.Password = l.secret("GANETIMGR_SMTP_PASSWORD")
-	c.SMTP.From = l.str("GANETIMGR_SMTP_FROM", "ganetimgr@localhost")
-	if _, err := mail.ParseAddress(c.SMTP.From); err != nil {
-		l.fail("GANETIMGR_SMTP_FROM", "must be a mail address, e.g. ganetimgr@example.org or \"Ganeti Manager <ganetimgr@example.org>\"")
-	}
-	c.SMTP.TLS = l.oneOf("GANETIMGR_SMTP_TLS", "starttls", "starttls", "tls", "none")
+	c.Mail = l.mail(c.BaseURL)
 
 	c.TagPrefix = l.str("GANETIMGR_TAG_PREFIX", "ganetimgr")
 	if !validTagPrefix(c.TagPrefix) {
@@ -229,6 +269,7 @@ func Load(getenv func(string) string, readFile func(string) ([]byte, error)) (*C
 		c.SyncInterval = 30 * time.Second
 	}
 	c.SyncStaleAfter = l.integer("GANETIMGR_SYNC_STALE_AFTER", 3, 1, 100)
+	c.Accounts = l.accounts()
 	if len(l.errs) > 0 {
 		return nil, errors.Join(l.errs...)
 	}
@@ -386,4 +427,94 @@ func (l *loader) prefixes(name string) []netip.Prefix {
 		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
 	}
 	return out
+}
+
+// mail reads the GANETIMGR_MAIL_* and GANETIMGR_SMTP_* variables. base is
+// the validated base URL (nil when it was invalid).
+func (l *loader) mail(base *url.URL) Mail {
+	var m Mail
+	if l.getenv("GANETIMGR_SMTP_FROM") != "" {
+		l.fail("GANETIMGR_SMTP_FROM", "was renamed GANETIMGR_MAIL_FROM; set that instead")
+	}
+	m.SMTP.Host = l.str("GANETIMGR_SMTP_HOST", "")
+	if h := m.SMTP.Host; h != "" {
+		if _, _, err := net.SplitHostPort(h); err == nil || strings.ContainsAny(h, "/@ ") {
+			l.fail("GANETIMGR_SMTP_HOST", "must be a host name or IP address without a port or scheme (set the port with GANETIMGR_SMTP_PORT), not "+strconv.Quote(h))
+		}
+	}
+	m.SMTP.Port = l.integer("GANETIMGR_SMTP_PORT", 587, 1, 65535)
+	m.SMTP.Username = l.str("GANETIMGR_SMTP_USERNAME", "")
+	m.SMTP.Password = l.secret("GANETIMGR_SMTP_PASSWORD")
+	if m.SMTP.Password != "" && m.SMTP.Username == "" {
+		l.fail("GANETIMGR_SMTP_PASSWORD", "is set but GANETIMGR_SMTP_USERNAME is not")
+	}
+	m.SMTP.TLS = l.oneOf("GANETIMGR_SMTP_TLS", "starttls", "starttls", "tls", "none")
+	if m.SMTP.TLS == "none" && m.SMTP.Username != "" && !loopbackHost(m.SMTP.Host) {
+		l.fail("GANETIMGR_SMTP_TLS", "must be starttls or tls when GANETIMGR_SMTP_USERNAME is set and the server is not on this host: the password would cross the network in clear text")
+	}
+
+	def := MailModeLog
+	if m.SMTP.Host != "" {
+		def = MailModeSMTP
+	}
+	m.Mode = l.oneOf("GANETIMGR_MAIL_MODE", def, MailModeSMTP, MailModeLog)
+	if m.Mode == MailModeSMTP && m.SMTP.Host == "" {
+		l.fail("GANETIMGR_SMTP_HOST", "is required when GANETIMGR_MAIL_MODE is smtp")
+	}
+
+	m.From = l.str("GANETIMGR_MAIL_FROM", "ganetimgr@"+mailDomain(base))
+	if a, err := mail.ParseAddress(m.From); err != nil || !strings.Contains(a.Address, "@") {
+		l.fail("GANETIMGR_MAIL_FROM", "must be a mail address, e.g. ganetimgr@example.org or \"Ganeti Manager <ganetimgr@example.org>\"")
+	}
+
+	for _, part := range strings.Split(l.str("GANETIMGR_ADMIN_EMAILS", ""), ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		a, err := mail.ParseAddress(part)
+		if err != nil || !strings.Contains(a.Address, "@") {
+			l.fail("GANETIMGR_ADMIN_EMAILS", fmt.Sprintf("%q is not a mail address", part))
+			continue
+		}
+		m.AdminEmails = append(m.AdminEmails, a.Address)
+	}
+	return m
+}
+
+// mailDomain is the domain of the default sender address: the base URL's
+// host name, or localhost when that is an IP address (or unknown).
+func mailDomain(base *url.URL) string {
+	if base == nil {
+		return "localhost"
+	}
+	h := base.Hostname()
+	if h == "" {
+		return "localhost"
+	}
+	if _, err := netip.ParseAddr(h); err == nil {
+		return "localhost"
+	}
+	return strings.ToLower(h)
+}
+
+// loopbackHost reports whether host names this machine.
+func loopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
+}
+
+// accounts reads the registration and account-link variables.
+func (l *loader) accounts() Accounts {
+	day := 24 * time.Hour
+	return Accounts{
+		RegistrationOpen:  l.oneOf("GANETIMGR_REGISTRATION", "open", "open", "closed") == "open",
+		ActivationTTL:     time.Duration(l.integer("GANETIMGR_ACCOUNT_ACTIVATION_DAYS", 10, 1, 365)) * day,
+		PasswordResetTTL:  time.Duration(l.integer("GANETIMGR_PASSWORD_RESET_HOURS", 24, 1, 168)) * time.Hour,
+		EmailChangeTTL:    time.Duration(l.integer("GANETIMGR_EMAIL_CHANGE_HOURS", 48, 1, 168)) * time.Hour,
+		PasswordMinLength: l.integer("GANETIMGR_PASSWORD_MIN_LENGTH", 10, 8, 128),
+	}
 }

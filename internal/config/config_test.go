@@ -25,7 +25,8 @@ func TestDefaults(t *testing.T) {
 	}
 	if c.Listen != "127.0.0.1:8080" || c.BaseURL.String() != "http://127.0.0.1:8080" || !c.Embedded() ||
 		c.TagPrefix != "ganetimgr" || c.DefaultLanguage != "en" || c.SessionLifetime != 3*time.Hour ||
-		c.SMTP.Port != 587 || c.SMTP.TLS != "starttls" || !c.AutoMigrate || c.Secure() ||
+		c.Mail.SMTP.Port != 587 || c.Mail.SMTP.TLS != "starttls" || c.Mail.Mode != MailModeLog ||
+		c.Mail.From != "ganetimgr@localhost" || len(c.Mail.AdminEmails) != 0 || !c.AutoMigrate || c.Secure() ||
 		c.SyncInterval != 30*time.Second || c.SyncStaleAfter != 3 {
 		t.Errorf("unexpected defaults: %+v", c)
 	}
@@ -38,6 +39,7 @@ func TestProduction(t *testing.T) {
 		"file:/run/secrets/key":     strings.Repeat("ab", 32) + "\n",
 		"GANETIMGR_BASE_URL":        "https://ganetimgr.example.org/portal/",
 		"GANETIMGR_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8 ,::1",
+		"GANETIMGR_SMTP_USERNAME":   "mailer",
 		"GANETIMGR_SMTP_PASSWORD":   "s3cret",
 		"GANETIMGR_LOG_FORMAT":      "JSON",
 	})
@@ -45,7 +47,7 @@ func TestProduction(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(c.SecretKey) != 32 || !c.Secure() || c.BaseURL.Path != "/portal" || len(c.TrustedProxies) != 3 ||
-		c.SMTP.Password != "s3cret" || c.LogFormat != "json" || c.Embedded() {
+		c.Mail.SMTP.Password != "s3cret" || c.LogFormat != "json" || c.Embedded() {
 		t.Errorf("unexpected config: %+v", c)
 	}
 }
@@ -66,7 +68,16 @@ func TestInvalidSettingsNameTheVariable(t *testing.T) {
 		{map[string]string{"GANETIMGR_BASE_URL": "https://x/?a=1"}, "GANETIMGR_BASE_URL", "query"},
 		{map[string]string{"GANETIMGR_SMTP_PORT": "70000"}, "GANETIMGR_SMTP_PORT", "1 to 65535"},
 		{map[string]string{"GANETIMGR_SMTP_TLS": "ssl"}, "GANETIMGR_SMTP_TLS", "one of"},
-		{map[string]string{"GANETIMGR_SMTP_FROM": "not an address"}, "GANETIMGR_SMTP_FROM", "mail address"},
+		{map[string]string{"GANETIMGR_MAIL_FROM": "not an address"}, "GANETIMGR_MAIL_FROM", "mail address"},
+		{map[string]string{"GANETIMGR_SMTP_FROM": "a@example.org"}, "GANETIMGR_SMTP_FROM", "GANETIMGR_MAIL_FROM"},
+		{map[string]string{"GANETIMGR_MAIL_MODE": "smtp"}, "GANETIMGR_SMTP_HOST", "required"},
+		{map[string]string{"GANETIMGR_MAIL_MODE": "sendmail"}, "GANETIMGR_MAIL_MODE", "smtp, log"},
+		{map[string]string{"GANETIMGR_SMTP_HOST": "mail.example.org:25"}, "GANETIMGR_SMTP_HOST", "without a port"},
+		{map[string]string{"GANETIMGR_SMTP_HOST": "smtp://mail.example.org"}, "GANETIMGR_SMTP_HOST", "without a port"},
+		{map[string]string{"GANETIMGR_SMTP_PASSWORD": "pw"}, "GANETIMGR_SMTP_PASSWORD", "GANETIMGR_SMTP_USERNAME is not"},
+		{map[string]string{"GANETIMGR_SMTP_PASSWORD": "pw", "GANETIMGR_SMTP_PASSWORD_FILE": "/pw", "GANETIMGR_SMTP_USERNAME": "u"}, "GANETIMGR_SMTP_PASSWORD", "not both"},
+		{map[string]string{"GANETIMGR_SMTP_HOST": "mail.example.org", "GANETIMGR_SMTP_USERNAME": "u", "GANETIMGR_SMTP_TLS": "none"}, "GANETIMGR_SMTP_TLS", "clear text"},
+		{map[string]string{"GANETIMGR_ADMIN_EMAILS": "root@example.org, nobody"}, "GANETIMGR_ADMIN_EMAILS", `"nobody"`},
 		{map[string]string{"GANETIMGR_TAG_PREFIX": "a:b"}, "GANETIMGR_TAG_PREFIX", "no ':'"},
 		{map[string]string{"GANETIMGR_DEFAULT_LANGUAGE": "de"}, "GANETIMGR_DEFAULT_LANGUAGE", "en, el"},
 		{map[string]string{"GANETIMGR_LOG_LEVEL": "loud"}, "GANETIMGR_LOG_LEVEL", "one of"},
@@ -91,6 +102,44 @@ func TestInvalidSettingsNameTheVariable(t *testing.T) {
 		if !errors.As(err, &ce) || ce.Var != tc.varName || !strings.Contains(err.Error(), tc.problem) {
 			t.Errorf("%v: got %q, want an error for %s mentioning %q", tc.env, err, tc.varName, tc.problem)
 		}
+	}
+}
+
+func TestMailSettings(t *testing.T) {
+	c, err := load(map[string]string{
+		"GANETIMGR_BASE_URL":           "https://Ganeti.Example.org:8443/portal",
+		"GANETIMGR_SMTP_HOST":          "mail.example.org",
+		"GANETIMGR_SMTP_PORT":          "465",
+		"GANETIMGR_SMTP_TLS":           "TLS",
+		"GANETIMGR_SMTP_USERNAME":      "mailer",
+		"GANETIMGR_SMTP_PASSWORD_FILE": "/run/secrets/smtp",
+		"file:/run/secrets/smtp":       "pa ss\n",
+		"GANETIMGR_ADMIN_EMAILS":       "root@example.org, Ops Team <ops@example.org>,",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := c.Mail
+	if m.Mode != MailModeSMTP || m.From != "ganetimgr@ganeti.example.org" || m.SMTP.Host != "mail.example.org" ||
+		m.SMTP.Port != 465 || m.SMTP.TLS != "tls" || m.SMTP.Username != "mailer" || m.SMTP.Password != "pa ss" ||
+		strings.Join(m.AdminEmails, ",") != "root@example.org,ops@example.org" {
+		t.Errorf("unexpected mail settings: %+v", m)
+	}
+
+	// log mode wins over a configured server; a loopback relay may take a
+	// password without TLS.
+	c, err = load(map[string]string{
+		"GANETIMGR_MAIL_MODE":     "log",
+		"GANETIMGR_MAIL_FROM":     "Ganeti Manager <noreply@example.org>",
+		"GANETIMGR_SMTP_HOST":     "127.0.0.1",
+		"GANETIMGR_SMTP_TLS":      "none",
+		"GANETIMGR_SMTP_USERNAME": "u",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Mail.Mode != MailModeLog || c.Mail.From != "Ganeti Manager <noreply@example.org>" {
+		t.Errorf("got mode %q, from %q", c.Mail.Mode, c.Mail.From)
 	}
 }
 

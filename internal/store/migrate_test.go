@@ -49,6 +49,33 @@ func TestMigrationsApplyOnEmptyDatabase(t *testing.T) {
 	if again, err := m.Up(ctx); err != nil || len(again) != 0 {
 		t.Errorf("second Up: %v %v", again, err)
 	}
+	// The job queue's migrations were applied with ganetimgr's and are
+	// listed with them.
+	river := 0
+	for _, a := range applied {
+		if a.Set == store.MigrationSetRiver {
+			river++
+		}
+	}
+	queueApplied, queueKnown, err := m.QueueVersions(ctx)
+	if err != nil || river == 0 || river != len(queueKnown) || len(queueApplied) != len(queueKnown) {
+		t.Errorf("queue migrations: %d applied by Up, versions %v of %v, %v", river, queueApplied, queueKnown, err)
+	}
+	riverListed := 0
+	for _, s := range st {
+		if s.Set == store.MigrationSetRiver {
+			riverListed++
+		}
+	}
+	if riverListed != len(queueKnown) {
+		t.Errorf("Status lists %d queue migrations, want %d", riverListed, len(queueKnown))
+	}
+	for _, table := range []string{"river_job", "mail_outbox"} {
+		var ok bool
+		if err := pool.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, table).Scan(&ok); err != nil || !ok {
+			t.Errorf("table %s missing: %v", table, err)
+		}
+	}
 	// The schema works: a user round-trips, and uniqueness is case-insensitive.
 	s := store.New(pool)
 	u, err := s.CreateUser(ctx, store.NewUser{Username: "Ann", Email: "Ann@Example.org", IsActive: true})
@@ -94,6 +121,33 @@ func TestRefusesNewerSchema(t *testing.T) {
 	}
 	if _, err := m.Up(ctx); err == nil {
 		t.Error("Up ran against a newer schema")
+	}
+}
+
+func TestRefusesNewerQueueSchema(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.NewPool(t)
+	m, err := store.NewMigrator(pool, ganetimgr.Migrations())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if _, err := m.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// A newer binary applied a river migration this one does not know.
+	if _, err := pool.Exec(ctx, `INSERT INTO river_migration (line, version) VALUES ('main', 9999)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.CheckNotNewer(ctx); err == nil || !strings.Contains(err.Error(), "job queue schema version 9999 is newer") {
+		t.Errorf("CheckNotNewer: got %v", err)
+	}
+	if ok, err := m.Current(ctx); ok || err != nil {
+		t.Errorf("Current with an unknown queue migration: %v %v", ok, err)
+	}
+	if _, err := m.Up(ctx); err == nil {
+		t.Error("Up ran against a newer queue schema")
 	}
 }
 

@@ -19,6 +19,22 @@ type User struct {
 	SessionEpoch int32
 	CreatedAt    time.Time
 	LastLoginAt  *time.Time
+	// Phone is the optional telephone number given at registration.
+	Phone string
+	// OrganizationID is the user's organization, nil for none.
+	OrganizationID *int64
+	// EmailVerifiedAt is when the address was confirmed; nil while a
+	// self-registered account has not followed its verification link.
+	EmailVerifiedAt *time.Time
+	// Approval is the administrators' decision on a self-registration
+	// (ApprovalApproved for every account made another way).
+	Approval Approval
+	// ApprovalDecidedAt is when Approval was decided, nil while pending.
+	ApprovalDecidedAt *time.Time
+	// ApprovalDecidedBy is the administrator who decided, nil when unknown.
+	ApprovalDecidedBy *int64
+	// WelcomedAt is when the first-login welcome was shown, nil before.
+	WelcomedAt *time.Time
 }
 
 // NewUser holds the fields of an account being created.
@@ -34,12 +50,15 @@ type NewUser struct {
 }
 
 const userColumns = `id, username, email, first_name, last_name, password_hash, is_active,
-	is_superuser, language, session_epoch, created_at, last_login_at`
+	is_superuser, language, session_epoch, created_at, last_login_at, phone, organization_id,
+	email_verified_at, approval, approval_decided_at, approval_decided_by, welcomed_at`
 
 func scanUser(row interface{ Scan(...any) error }) (*User, error) {
 	u := &User{}
 	err := row.Scan(&u.ID, &u.Username, &u.Email, &u.FirstName, &u.LastName, &u.PasswordHash,
-		&u.IsActive, &u.IsSuperuser, &u.Language, &u.SessionEpoch, &u.CreatedAt, &u.LastLoginAt)
+		&u.IsActive, &u.IsSuperuser, &u.Language, &u.SessionEpoch, &u.CreatedAt, &u.LastLoginAt,
+		&u.Phone, &u.OrganizationID, &u.EmailVerifiedAt, &u.Approval, &u.ApprovalDecidedAt,
+		&u.ApprovalDecidedBy, &u.WelcomedAt)
 	return u, err
 }
 
@@ -91,9 +110,14 @@ func (s *Store) SetUserLanguage(ctx context.Context, id int64, lang string) erro
 	return mapErr("set language", err)
 }
 
-// SetPassword replaces the account's password hash.
+// SetPassword replaces the account's password hash. It leaves existing
+// sessions alone; ChangePassword also ends them.
 func (s *Store) SetPassword(ctx context.Context, id int64, hash string) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE users SET password_hash = $2 WHERE id = $1`, id, hash)
+	return setPassword(ctx, s.pool, id, hash)
+}
+
+func setPassword(ctx context.Context, q querier, id int64, hash string) error {
+	tag, err := q.Exec(ctx, `UPDATE users SET password_hash = $2 WHERE id = $1`, id, hash)
 	if err == nil && tag.RowsAffected() == 0 {
 		return ErrNotFound
 	}
@@ -103,8 +127,12 @@ func (s *Store) SetPassword(ctx context.Context, id int64, hash string) error {
 // BumpSessionEpoch invalidates every existing session of the account (they
 // carry the old epoch) and returns the new epoch.
 func (s *Store) BumpSessionEpoch(ctx context.Context, id int64) (int32, error) {
+	return bumpSessionEpoch(ctx, s.pool, id)
+}
+
+func bumpSessionEpoch(ctx context.Context, q querier, id int64) (int32, error) {
 	var epoch int32
-	err := s.pool.QueryRow(ctx, `UPDATE users SET session_epoch = session_epoch + 1 WHERE id = $1 RETURNING session_epoch`, id).Scan(&epoch)
+	err := q.QueryRow(ctx, `UPDATE users SET session_epoch = session_epoch + 1 WHERE id = $1 RETURNING session_epoch`, id).Scan(&epoch)
 	return epoch, mapErr("bump session epoch", err)
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/ganetimgr/ganetimgr/internal/auth"
 	"github.com/ganetimgr/ganetimgr/internal/config"
 	"github.com/ganetimgr/ganetimgr/internal/i18n"
+	"github.com/ganetimgr/ganetimgr/internal/mail"
 	"github.com/ganetimgr/ganetimgr/internal/secretbox"
 	"github.com/ganetimgr/ganetimgr/internal/store"
 )
@@ -58,6 +59,9 @@ type Deps struct {
 	// embedded ones (nil: none); the load benchmark adds a file the size of
 	// a list page, to compare the two through the same route.
 	ExtraStatic fs.FS
+	// Mail enqueues mails in the caller's transaction (EnqueueTx) for the
+	// durable mail worker; nil in tests that send no mail.
+	Mail *mail.Outbox
 }
 
 // Server is the web application: its handlers are methods on it and all its
@@ -73,6 +77,7 @@ type Server struct {
 	pending   *secretbox.Box
 	version   string
 	now       func() time.Time
+	outbox    *mail.Outbox // Deps.Mail
 
 	sessions  *scs.SessionManager
 	pages     map[string]*template.Template
@@ -167,7 +172,7 @@ func New(d Deps) (*Server, error) {
 	gob.Register([]flash{})
 	s := &Server{
 		cfg: d.Config, store: d.Store, log: d.Logger, bundle: d.Bundle, hasher: d.Hasher,
-		readiness: d.Readiness, version: d.Version, now: d.Now,
+		readiness: d.Readiness, version: d.Version, now: d.Now, outbox: d.Mail,
 		trusted: d.Config.TrustedProxies, passwords: d.Passwords, pending: d.PendingForms,
 	}
 	if s.passwords == nil || s.pending == nil {

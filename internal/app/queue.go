@@ -1,0 +1,109 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/ganetimgr/ganetimgr/internal/config"
+	"github.com/ganetimgr/ganetimgr/internal/i18n"
+	"github.com/ganetimgr/ganetimgr/internal/mail"
+	"github.com/ganetimgr/ganetimgr/internal/store"
+)
+
+// queueMaxConns bounds the connections of the job queue's own pool: river's
+// listener holds one for good, and fetching, completing and the workers'
+// short queries share the rest, apart from the web requests' pool.
+const queueMaxConns = 6
+
+// queueRescueAfter is river's RescueStuckJobsAfter: a job left running by
+// a process that died is retried this long after it started. It must
+// exceed the longest worker timeout (the mail worker's is 2 minutes).
+const queueRescueAfter = 10 * time.Minute
+
+// jobQueue is the durable background job queue (river on PostgreSQL) of a
+// serving process, with its workers: for now the mail worker.
+type jobQueue struct {
+	client *river.Client[pgx.Tx]
+	pool   *pgxpool.Pool
+	log    *slog.Logger
+	// outbox enqueues mails for the queue's mail worker.
+	outbox *mail.Outbox
+}
+
+// newJobQueue prepares the queue on the database behind db (a pool of its
+// own, with the same settings) and the mail outbox that feeds it. Nothing
+// runs before start.
+func newJobQueue(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, st *store.Store, bundle *i18n.Bundle, log *slog.Logger) (q *jobQueue, err error) {
+	pcfg := db.Config()
+	pcfg.MaxConns = queueMaxConns
+	pcfg.MinConns = 0
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return nil, fmt.Errorf("app: job queue pool: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			pool.Close()
+		}
+	}()
+	sender, err := mail.NewSender(cfg.Mail, log)
+	if err != nil {
+		return nil, err
+	}
+	workers := river.NewWorkers()
+	if err := river.AddWorkerSafely(workers, mail.NewWorker(store.New(pool), sender, mail.WorkerOptions{Logger: log})); err != nil {
+		return nil, fmt.Errorf("app: job queue: %w", err)
+	}
+	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
+		Queues:               map[string]river.QueueConfig{mail.Queue: {MaxWorkers: 4}},
+		Workers:              workers,
+		RescueStuckJobsAfter: queueRescueAfter,
+		Logger:               log.With("component", "queue"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("app: job queue: %w", err)
+	}
+	outbox, err := mail.NewOutbox(st, client, bundle, mail.Options{BaseURL: cfg.BaseURL, From: cfg.Mail.From, Admins: cfg.Mail.AdminEmails})
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Mail.Mode == config.MailModeLog {
+		log.Warn("mail is written to the log, not sent (GANETIMGR_MAIL_MODE=log)")
+	}
+	return &jobQueue{client: client, pool: pool, log: log, outbox: outbox}, nil
+}
+
+// start starts working jobs in the background.
+func (q *jobQueue) start(ctx context.Context) error {
+	// The client stops on stop, not when ctx ends, so shutdown can drain it.
+	if err := q.client.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("app: start job queue: %w", err)
+	}
+	return nil
+}
+
+// stop lets running jobs finish for at most timeout, then cancels them (a
+// cancelled mail is retried later, by this or another process). It does
+// nothing for a queue that was never started.
+func (q *jobQueue) stop(timeout time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := q.client.Stop(ctx); err != nil {
+		q.log.Warn("job queue did not stop in time; cancelling its jobs", "error", err)
+		hctx, hcancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer hcancel()
+		if err := q.client.StopAndCancel(hctx); err != nil {
+			q.log.Error("job queue did not stop", "error", err)
+		}
+	}
+}
+
+// close releases the queue's pool; call it after stop.
+func (q *jobQueue) close() { q.pool.Close() }
