@@ -9,7 +9,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/ganetimgr/ganetimgr/internal/config"
 	"github.com/ganetimgr/ganetimgr/internal/i18n"
@@ -57,18 +56,9 @@ func newJobQueue(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, st *
 	if err != nil {
 		return nil, err
 	}
-	workers := river.NewWorkers()
-	if err := river.AddWorkerSafely(workers, mail.NewWorker(store.New(pool), sender, mail.WorkerOptions{Logger: log})); err != nil {
-		return nil, fmt.Errorf("app: job queue: %w", err)
-	}
-	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
-		Queues:               map[string]river.QueueConfig{mail.Queue: {MaxWorkers: 4}},
-		Workers:              workers,
-		RescueStuckJobsAfter: queueRescueAfter,
-		Logger:               log.With("component", "queue"),
-	})
+	client, err := mail.NewQueueClient(pool, sender, mail.QueueOptions{Logger: log, RescueStuckJobsAfter: queueRescueAfter})
 	if err != nil {
-		return nil, fmt.Errorf("app: job queue: %w", err)
+		return nil, err
 	}
 	outbox, err := mail.NewOutbox(st, client, bundle, mail.Options{BaseURL: cfg.BaseURL, From: cfg.Mail.From, Admins: cfg.Mail.AdminEmails})
 	if err != nil {

@@ -23,7 +23,9 @@
 // attempt in the outbox row (attempts, last_attempt_at), hands the stored
 // mail to a Sender, and marks the row sent (sent_at), which also erases the
 // stored bodies: they may carry one-time links. A row already sent is not
-// sent again, so a job that runs twice is harmless.
+// sent again, so a job that runs twice is harmless. NewQueueClient builds
+// the river client that runs the Worker on the mail queue (and inserts the
+// jobs an Outbox enqueues).
 //
 // A failed attempt keeps its error in last_error and is retried with
 // exponential backoff (WorkerOptions.RetryBase doubling up to RetryMax, with

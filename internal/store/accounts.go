@@ -133,9 +133,11 @@ type Registration struct {
 }
 
 // Register creates a self-registered account and its e-mail verification
-// token in one transaction. A taken username or address gives
-// ErrUsernameTaken or ErrEmailTaken; an unknown organization ErrNotFound.
-func (s *Store) Register(ctx context.Context, r Registration) (*User, *AccountToken, error) {
+// token in one transaction. then runs inside it after the change
+// (typically to queue the verification mail); an error from it undoes the
+// registration. A taken username or address gives ErrUsernameTaken or
+// ErrEmailTaken; an unknown organization ErrNotFound.
+func (s *Store) Register(ctx context.Context, r Registration, then ...TxFunc) (*User, *AccountToken, error) {
 	var u *User
 	var t *AccountToken
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -151,7 +153,10 @@ func (s *Store) Register(ctx context.Context, r Registration) (*User, *AccountTo
 		}
 		t, err = createAccountToken(ctx, tx, NewAccountToken{UserID: u.ID, Purpose: TokenVerifyEmail,
 			Hash: r.TokenHash, Payload: r.Email, TTL: r.TokenTTL})
-		return err
+		if err != nil {
+			return err
+		}
+		return runTx(ctx, tx, then)
 	})
 	if err != nil {
 		return nil, nil, userConflict("register", err)
@@ -181,8 +186,10 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (*User, error) {
 // VerifyEmail uses up a verify_email token and marks the address it was
 // mailed to as confirmed, returning the account (still pending approval).
 // Token errors as ConsumeAccountToken; a token for an address the account
-// no longer has gives ErrNotFound.
-func (s *Store) VerifyEmail(ctx context.Context, tokenHash []byte) (*User, error) {
+// no longer has gives ErrNotFound. then runs inside the transaction after
+// the change (typically to queue the administrators' approval request); an
+// error from it undoes the confirmation and leaves the token unused.
+func (s *Store) VerifyEmail(ctx context.Context, tokenHash []byte, then ...TxFunc) (*User, error) {
 	var u *User
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		t, err := consumeAccountToken(ctx, tx, TokenVerifyEmail, tokenHash, 0)
@@ -191,7 +198,10 @@ func (s *Store) VerifyEmail(ctx context.Context, tokenHash []byte) (*User, error
 		}
 		u, err = scanUser(tx.QueryRow(ctx, `UPDATE users SET email_verified_at = COALESCE(email_verified_at, now())
 			WHERE id = $1 AND lower(email) = lower($2) RETURNING `+userColumns, t.UserID, t.Payload))
-		return err
+		if err != nil {
+			return err
+		}
+		return runTx(ctx, tx, then)
 	})
 	return u, accountsErr("verify email", err)
 }
@@ -303,29 +313,38 @@ type Profile struct {
 	LastName     string
 	Phone        string
 	Organization int64 // 0 for none
+	// Language is the preferred language ("" for none: the browser
+	// decides); nil keeps the current one.
+	Language *string
 }
 
-// UpdateProfile changes the account's names, phone and organization. An
-// unknown account or organization gives ErrNotFound.
+// UpdateProfile changes the account's names, phone, organization and, when
+// p.Language is set, language. An unknown account or organization gives
+// ErrNotFound.
 func (s *Store) UpdateProfile(ctx context.Context, id int64, p Profile) (*User, error) {
 	u, err := scanUser(s.pool.QueryRow(ctx, `UPDATE users SET first_name = $2, last_name = $3, phone = $4,
-		organization_id = NULLIF($5, 0) WHERE id = $1 RETURNING `+userColumns,
-		id, p.FirstName, p.LastName, p.Phone, p.Organization))
+		organization_id = NULLIF($5, 0), language = COALESCE($6, language) WHERE id = $1 RETURNING `+userColumns,
+		id, p.FirstName, p.LastName, p.Phone, p.Organization, p.Language))
 	return u, accountsErr("update profile", err)
 }
 
 // ChangePassword replaces the account's password hash and ends every
 // session of the account (the session epoch is bumped) in one transaction;
 // unused password-reset links expire. It returns the new epoch, which the
-// caller stores in its own session to stay logged in.
-func (s *Store) ChangePassword(ctx context.Context, id int64, hash string) (int32, error) {
+// caller stores in its own session to stay logged in. then runs inside the
+// transaction after the change (typically to queue the notice mail); an
+// error from it undoes the change.
+func (s *Store) ChangePassword(ctx context.Context, id int64, hash string, then ...TxFunc) (int32, error) {
 	var epoch int32
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
 		if epoch, err = changePassword(ctx, tx, id, hash); err != nil {
 			return err
 		}
-		return expireAccountTokens(ctx, tx, id, TokenResetPassword)
+		if err := expireAccountTokens(ctx, tx, id, TokenResetPassword); err != nil {
+			return err
+		}
+		return runTx(ctx, tx, then)
 	})
 	return epoch, accountsErr("change password", err)
 }
@@ -338,9 +357,11 @@ func changePassword(ctx context.Context, q querier, id int64, hash string) (int3
 }
 
 // ResetPassword uses up a reset_password token and sets the password of its
-// account, ending every session of it, in one transaction. Token errors as
+// account, ending every session of it, in one transaction. then runs inside
+// it after the change (typically to queue the notice mail); an error from
+// it undoes the reset and leaves the token unused. Token errors as
 // ConsumeAccountToken.
-func (s *Store) ResetPassword(ctx context.Context, tokenHash []byte, passwordHash string) (*User, error) {
+func (s *Store) ResetPassword(ctx context.Context, tokenHash []byte, passwordHash string, then ...TxFunc) (*User, error) {
 	var u *User
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		t, err := consumeAccountToken(ctx, tx, TokenResetPassword, tokenHash, 0)
@@ -354,15 +375,21 @@ func (s *Store) ResetPassword(ctx context.Context, tokenHash []byte, passwordHas
 			return err
 		}
 		u, err = scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, t.UserID))
-		return err
+		if err != nil {
+			return err
+		}
+		return runTx(ctx, tx, then)
 	})
 	return u, accountsErr("reset password", err)
 }
 
 // RequestEmailChange stores a change_email token for the account, whose
-// payload is the new address; it replaces any earlier request. An address
-// another account has gives ErrEmailTaken.
-func (s *Store) RequestEmailChange(ctx context.Context, userID int64, newEmail string, tokenHash []byte, ttl time.Duration) (*AccountToken, error) {
+// payload is the new address; it replaces any earlier request. then runs
+// inside the transaction after the change (typically to queue the
+// confirmation to the new address and the notice to the old one); an error
+// from it undoes the request. An address another account has gives
+// ErrEmailTaken.
+func (s *Store) RequestEmailChange(ctx context.Context, userID int64, newEmail string, tokenHash []byte, ttl time.Duration, then ...TxFunc) (*AccountToken, error) {
 	var t *AccountToken
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var taken bool
@@ -376,7 +403,10 @@ func (s *Store) RequestEmailChange(ctx context.Context, userID int64, newEmail s
 		var err error
 		t, err = createAccountToken(ctx, tx, NewAccountToken{UserID: userID, Purpose: TokenChangeEmail,
 			Hash: tokenHash, Payload: newEmail, TTL: ttl})
-		return err
+		if err != nil {
+			return err
+		}
+		return runTx(ctx, tx, then)
 	})
 	return t, accountsErr("request email change", err)
 }
@@ -386,8 +416,10 @@ func (s *Store) RequestEmailChange(ctx context.Context, userID int64, newEmail s
 // the token confirms, as verified. A token of another account gives
 // ErrNotFound and is left unused; other token errors as
 // ConsumeAccountToken; an address taken meanwhile gives ErrEmailTaken.
-// Password-reset links mailed to the old address expire.
-func (s *Store) ConfirmEmailChange(ctx context.Context, tokenHash []byte, userID int64) (*User, error) {
+// Password-reset links mailed to the old address expire. then runs inside
+// the transaction after the change; an error from it undoes the change and
+// leaves the token unused.
+func (s *Store) ConfirmEmailChange(ctx context.Context, tokenHash []byte, userID int64, then ...TxFunc) (*User, error) {
 	if userID == 0 {
 		return nil, ErrNotFound
 	}
@@ -402,7 +434,10 @@ func (s *Store) ConfirmEmailChange(ctx context.Context, tokenHash []byte, userID
 		if err != nil {
 			return err
 		}
-		return expireAccountTokens(ctx, tx, t.UserID, TokenResetPassword)
+		if err := expireAccountTokens(ctx, tx, t.UserID, TokenResetPassword); err != nil {
+			return err
+		}
+		return runTx(ctx, tx, then)
 	})
 	return u, userConflict("confirm email change", err)
 }

@@ -63,13 +63,17 @@ func scanAccountToken(row pgx.Row) (*AccountToken, error) {
 // CreateAccountToken stores a token for a user. Unused tokens of the same
 // user and purpose expire now, so only the newest mailed link works (they
 // are kept, and counted by CountRecentAccountTokens, until
-// DeleteStaleAccountTokens). An unknown user gives ErrNotFound.
-func (s *Store) CreateAccountToken(ctx context.Context, n NewAccountToken) (*AccountToken, error) {
+// DeleteStaleAccountTokens). then runs inside the transaction after the
+// token is stored (typically to queue the mail that carries it); an error
+// from it undoes the token. An unknown user gives ErrNotFound.
+func (s *Store) CreateAccountToken(ctx context.Context, n NewAccountToken, then ...TxFunc) (*AccountToken, error) {
 	var t *AccountToken
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
-		t, err = createAccountToken(ctx, tx, n)
-		return err
+		if t, err = createAccountToken(ctx, tx, n); err != nil {
+			return err
+		}
+		return runTx(ctx, tx, then)
 	})
 	return t, accountsErr("create account token", err)
 }

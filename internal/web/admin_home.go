@@ -12,7 +12,9 @@ type adminHomeData struct {
 	KnownVersion  int64
 	Users         int
 	Superusers    int
-	Clusters      []*store.Cluster
+	// Pending counts the registrations awaiting approval.
+	Pending  int
+	Clusters []*store.Cluster
 }
 
 // adminHome is the administrators' overview: the system's state.
@@ -24,6 +26,12 @@ func (s *Server) adminHome(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
+	pending, err := s.store.ListUsers(ctx, store.UserQuery{Filter: store.FilterPending, Limit: 1})
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	d.Pending = pending.Total
 	if d.Clusters, err = s.store.Clusters(ctx); err != nil {
 		s.serverError(w, r, err)
 		return

@@ -85,17 +85,17 @@ type browser struct {
 // newBrowserHarness starts the site (newHarness) and a headless Chromium for
 // it. It skips (or, in CI, fails) before starting anything when Chromium is
 // missing.
-func newBrowserHarness(t *testing.T) (*harness, *browser) {
+func newBrowserHarness(t *testing.T, opts ...harnessOption) (*harness, *browser) {
 	t.Helper()
-	return newBrowserHarnessFor(t, browserTestTimeout)
+	return newBrowserHarnessFor(t, browserTestTimeout, opts...)
 }
 
 // newBrowserHarnessFor is newBrowserHarness for a test that needs longer
 // than browserTestTimeout (one waiting on a real cluster).
-func newBrowserHarnessFor(t *testing.T, timeout time.Duration) (*harness, *browser) {
+func newBrowserHarnessFor(t *testing.T, timeout time.Duration, hopts ...harnessOption) (*harness, *browser) {
 	t.Helper()
 	path := requireChromium(t)
-	h := newHarness(t)
+	h := newHarness(t, hopts...)
 	b := &browser{t: t, h: h, logs: &syncBuffer{}}
 
 	// Chromium leaves a directory in its TMPDIR for each run (the lock of

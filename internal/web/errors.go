@@ -72,7 +72,7 @@ func (s *Server) badRequest(w http.ResponseWriter, r *http.Request, msg i18n.Msg
 // serverError logs err with the request id and shows a generic 500 page
 // that reveals nothing of the error.
 func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) {
-	s.log.Error("internal error", "err", err, "request_id", requestIDFrom(r), "path", r.URL.Path)
+	s.log.Error("internal error", "err", err, "request_id", requestIDFrom(r), "path", logPath(r))
 	s.errorPageNoSession(w, r, http.StatusInternalServerError, i18n.M("error.internal"))
 }
 

@@ -6,9 +6,13 @@ import (
 	"github.com/ganetimgr/ganetimgr/internal/i18n"
 )
 
+// flashWelcome is the kind of the first-login welcome: shown as "info",
+// with a link to the SSH keys page.
+const flashWelcome = "welcome"
+
 // flash is a one-time message kept in the session until the next page shows it.
 type flash struct {
-	Kind string // "success", "info", "warning", "error"
+	Kind string // "success", "info", "warning", "error", flashWelcome
 	ID   string // message id
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/ganetimgr/ganetimgr/internal/auth"
 	"github.com/ganetimgr/ganetimgr/internal/config"
 	"github.com/ganetimgr/ganetimgr/internal/i18n"
+	"github.com/ganetimgr/ganetimgr/internal/mail"
 	"github.com/ganetimgr/ganetimgr/internal/pgtest"
 	"github.com/ganetimgr/ganetimgr/internal/secretbox"
 	"github.com/ganetimgr/ganetimgr/internal/store"
@@ -128,10 +129,14 @@ func newCachedHarness(t *testing.T, co web.CacheOptions, opts ...harnessOption) 
 	if err != nil {
 		t.Fatal(err)
 	}
+	var outbox *mail.Outbox // no mail unless withMail asked for it
+	if cfg.Mail.Mode == config.MailModeSMTP {
+		outbox = h.startMail(pool, cfg, bundle)
+	}
 	h.site, err = web.New(web.Deps{Config: cfg, Store: st, Bundle: bundle, Hasher: h.hasher,
 		Logger:    slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Readiness: migr, Registry: prometheus.NewRegistry(), Version: "test",
-		Passwords: h.passwords, PendingForms: pending, Cache: co})
+		Passwords: h.passwords, PendingForms: pending, Cache: co, Mail: outbox})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,8 @@ type loginForm struct {
 	Next     string
 	Error    i18n.Msg
 	Args     []any
+	// RegistrationOpen shows the link to the registration form.
+	RegistrationOpen bool
 }
 
 // loginShow shows the login form; a logged-in user goes to the dashboard.
@@ -20,5 +22,6 @@ func (s *Server) loginShow(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, s.path("/"), http.StatusSeeOther)
 		return
 	}
-	s.render(w, r, http.StatusOK, "login", loginForm{Next: s.safeNext(r.URL.Query().Get("next"), "")})
+	s.render(w, r, http.StatusOK, "login", loginForm{Next: s.safeNext(r.URL.Query().Get("next"), ""),
+		RegistrationOpen: s.cfg.Accounts.RegistrationOpen})
 }

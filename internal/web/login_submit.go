@@ -9,14 +9,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ganetimgr/ganetimgr/internal/accounts"
 	"github.com/ganetimgr/ganetimgr/internal/i18n"
 	"github.com/ganetimgr/ganetimgr/internal/store"
 )
 
 // loginSubmit checks a username and password. Unknown user and wrong
-// password get the same message (and cost the same time); "inactive" is
-// said only after a correct password. Failures are throttled per account
-// and per client address.
+// password get the same message (and cost the same time); why an account
+// may not log in (address unconfirmed, awaiting approval, rejected,
+// inactive) is said only after a correct password. Failures are throttled
+// per account and per client address. The first login shows a welcome
+// that points to the SSH keys page.
 func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	if status, msg, err := parseForm(r); err != nil {
 		s.errorPage(w, r, status, msg)
@@ -25,7 +28,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	username, okU := field(r, "username", 150)
 	password := r.PostForm.Get("password")
 	next := s.safeNext(r.PostForm.Get("next"), s.path("/"))
-	form := loginForm{Username: username, Next: r.PostForm.Get("next")}
+	form := loginForm{Username: username, Next: r.PostForm.Get("next"), RegistrationOpen: s.cfg.Accounts.RegistrationOpen}
 	if !okU {
 		form.Username = ""
 	}
@@ -71,8 +74,8 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusUnprocessableEntity, "login", form)
 		return
 	}
-	if !u.IsActive {
-		form.Error = i18n.M("login.inactive")
+	if ok, why := accounts.CanLogIn(u); !ok {
+		form.Error = why
 		s.render(w, r, http.StatusForbidden, "login", form)
 		return
 	}
@@ -99,8 +102,13 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	s.sessions.Put(ctx, keyUserID, u.ID)
 	s.sessions.Put(ctx, keyEpoch, u.SessionEpoch)
 	s.sessions.Put(ctx, keyLoginAt, s.now().UTC().Format(time.RFC3339))
-	if u.LastLoginAt == nil {
-		s.addFlash(ctx, "info", i18n.M("login.welcome.first"))
+	welcome, err := s.store.MarkWelcomed(ctx, u.ID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if welcome {
+		s.addFlash(ctx, flashWelcome, accounts.WelcomeMessage())
 	}
 	s.log.Info("login", "user_id", u.ID, "client", clientAddrFrom(r).String(), "request_id", requestIDFrom(r))
 	http.Redirect(w, r, next, http.StatusSeeOther)

@@ -130,6 +130,19 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// logPath returns the request's path as logs show it: on the routes of
+// mailed links (tokenRoutePrefixes) everything after the prefix, the secret
+// token, is replaced by "REDACTED", so a log reader cannot use the link.
+func logPath(r *http.Request) string {
+	p := r.URL.Path
+	for _, prefix := range tokenRoutePrefixes() {
+		if i := strings.Index(p, prefix); i >= 0 && len(p) > i+len(prefix) {
+			return p[:i+len(prefix)] + "REDACTED"
+		}
+	}
+	return p
+}
+
 func routePattern(r *http.Request) string {
 	if rc := chi.RouteContext(r.Context()); rc != nil {
 		if p := rc.RoutePattern(); p != "" {
@@ -142,7 +155,8 @@ func routePattern(r *http.Request) string {
 // observe writes one structured log line per request and records the
 // request in the metrics, labelled by route pattern (never by raw path, so
 // the number of series stays bounded). Only the path is logged, never the
-// query string (it may carry tokens).
+// query string (it may carry tokens), and the token of a mailed link is
+// cut out of the path (logPath).
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -158,7 +172,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || strings.HasPrefix(r.URL.Path, "/static/") {
 			level = s.log.Debug
 		}
-		level("request", "request_id", requestIDFrom(r), "method", r.Method, "path", r.URL.Path,
+		level("request", "request_id", requestIDFrom(r), "method", r.Method, "path", logPath(r),
 			"route", route, "status", sw.status, "bytes", sw.bytes,
 			"duration_ms", float64(elapsed.Microseconds())/1000, "client", clientAddrFrom(r).String())
 	})
@@ -220,7 +234,7 @@ func (s *Server) crossOriginProtection(next http.Handler) http.Handler {
 		}
 	}
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.log.Warn("cross-origin request refused", "path", r.URL.Path, "origin", r.Header.Get("Origin"),
+		s.log.Warn("cross-origin request refused", "path", logPath(r), "origin", r.Header.Get("Origin"),
 			"sec_fetch_site", r.Header.Get("Sec-Fetch-Site"), "request_id", requestIDFrom(r))
 		// No session is loaded here: render with the request's language only.
 		r = r.WithContext(context.WithValue(r.Context(), ctxLocalizer, s.bundle.Localizer(s.bundle.NegotiateRequest(r, "", langCookie))))

@@ -73,7 +73,11 @@ func (s *Server) loadTemplates() (map[string]*template.Template, error) {
 	}
 	for _, required := range []string{"login", "dashboard", "error", "admin_home",
 		"clusters", "cluster_form", "cluster_confirm", "cluster_show", "cluster_delete",
-		"networks", "network_form", "network_delete", "instances"} {
+		"networks", "network_form", "network_delete", "instances",
+		"account_notice", "account_register", "account_verify", "account_reset_request", "account_reset",
+		"account_profile", "account_password", "account_email", "account_email_confirm", "account_keys",
+		"admin_users", "admin_user", "admin_user_delete", "admin_groups", "admin_group_new", "admin_group",
+		"admin_group_delete", "admin_orgs", "admin_org_form", "admin_org_delete"} {
 		if pages[required] == nil {
 			return nil, fmt.Errorf("web: templates: page %q missing", required)
 		}

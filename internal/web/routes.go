@@ -15,6 +15,9 @@ import (
 //     request that a browser marks as coming from another site);
 //   - "dynamic": a session, the logged-in user (if any) and the language;
 //   - "protected": a logged-in, active user;
+//   - pages reached from a mailed link carry their token in the URL: they
+//     use tokenPage (no referrer, no-store) and the token is redacted from
+//     every log line (logPath);
 //   - "helpdesk": a holder of view_instances, or a superuser;
 //   - "admin": a superuser.
 //
@@ -35,11 +38,46 @@ func (s *Server) routes() http.Handler {
 		r.Post("/login", s.loginSubmit)
 		r.Post("/language", s.languageSet)
 
+		// Accounts, anonymous: registration, address confirmation,
+		// password reset (account_*.go).
+		r.Get("/accounts/register", s.accountRegisterShow)
+		r.Post("/accounts/register", s.accountRegister)
+		r.Get("/accounts/register/done", s.accountRegisterDone)
+		r.Get("/accounts/password/reset", s.accountResetRequestShow)
+		r.Post("/accounts/password/reset", s.accountResetRequest)
+		r.Get("/accounts/password/sent", s.accountResetSent)
+		// Mailed links: the token in the path is secret (never logged,
+		// never sent as a Referer, pages never cached); GET shows a form,
+		// only POST uses the link.
+		r.Group(func(r chi.Router) {
+			r.Use(tokenPage)
+			r.Get("/accounts/verify/{token}", s.accountVerifyShow)
+			r.Post("/accounts/verify/{token}", s.accountVerify)
+			r.Get("/accounts/password/reset/{token}", s.accountResetShow)
+			r.Post("/accounts/password/reset/{token}", s.accountReset)
+		})
+		// (end of anonymous account routes)
+
 		r.Group(func(r chi.Router) {
 			r.Use(s.requireLogin)
 			r.Get("/", s.dashboard)
 			r.Post("/logout", s.logout)
 			r.Post("/account/logout-everywhere", s.logoutEverywhere)
+
+			// Accounts, logged in: profile, password, e-mail change, SSH keys
+			// (account_*.go).
+			r.Get("/profile", s.accountProfileShow)
+			r.Post("/profile", s.accountProfileUpdate)
+			r.Get("/profile/password", s.accountPasswordShow)
+			r.Post("/profile/password", s.accountPasswordChange)
+			r.Get("/profile/email", s.accountEmailShow)
+			r.Post("/profile/email", s.accountEmailRequest)
+			r.With(tokenPage).Get("/profile/email/confirm/{token}", s.accountEmailConfirmShow)
+			r.With(tokenPage).Post("/profile/email/confirm/{token}", s.accountEmailConfirm)
+			r.Get("/profile/keys", s.accountKeysList)
+			r.Post("/profile/keys", s.accountKeysAdd)
+			r.Post("/profile/keys/{id:[0-9]+}/delete", s.accountKeysDelete)
+			// (end of logged-in account routes)
 
 			// Instances the user may see (everything from the cluster cache;
 			// no page calls a cluster).
@@ -58,6 +96,39 @@ func (s *Server) routes() http.Handler {
 			r.Group(func(r chi.Router) {
 				r.Use(s.requireSuperuser, s.refreshStateAfterChange)
 				r.Get("/admin/", s.adminHome)
+
+				// Users, groups, permissions and organizations
+				// (admin_users_*.go, admin_groups_*.go, admin_orgs_*.go).
+				// /admin/users/{id} is also where a registration is approved
+				// or rejected (the administrators' notification links there).
+				r.Get("/admin/users", s.adminUsersList)
+				r.Get("/admin/users/{id:[0-9]+}", s.adminUsersShow)
+				r.Post("/admin/users/{id:[0-9]+}/approve", s.adminUsersApprove)
+				r.Post("/admin/users/{id:[0-9]+}/reject", s.adminUsersReject)
+				r.Post("/admin/users/{id:[0-9]+}/active", s.adminUsersActive)
+				r.Post("/admin/users/{id:[0-9]+}/superuser", s.adminUsersSuperuser)
+				r.Post("/admin/users/{id:[0-9]+}/logout-everywhere", s.adminUsersLogoutEverywhere)
+				r.Post("/admin/users/{id:[0-9]+}/groups", s.adminUsersGroups)
+				r.Post("/admin/users/{id:[0-9]+}/permissions", s.adminUsersPermissions)
+				r.Get("/admin/users/{id:[0-9]+}/delete", s.adminUsersDeleteConfirm)
+				r.Post("/admin/users/{id:[0-9]+}/delete", s.adminUsersDelete)
+				r.Get("/admin/groups", s.adminGroupsList)
+				r.Get("/admin/groups/new", s.adminGroupsNew)
+				r.Post("/admin/groups/new", s.adminGroupsCreate)
+				r.Get("/admin/groups/{id:[0-9]+}", s.adminGroupsShow)
+				r.Post("/admin/groups/{id:[0-9]+}/rename", s.adminGroupsRename)
+				r.Post("/admin/groups/{id:[0-9]+}/members", s.adminGroupsMembers)
+				r.Post("/admin/groups/{id:[0-9]+}/permissions", s.adminGroupsPermissions)
+				r.Get("/admin/groups/{id:[0-9]+}/delete", s.adminGroupsDeleteConfirm)
+				r.Post("/admin/groups/{id:[0-9]+}/delete", s.adminGroupsDelete)
+				r.Get("/admin/organizations", s.adminOrgsList)
+				r.Get("/admin/organizations/new", s.adminOrgsNew)
+				r.Post("/admin/organizations/new", s.adminOrgsCreate)
+				r.Get("/admin/organizations/{id:[0-9]+}/edit", s.adminOrgsEdit)
+				r.Post("/admin/organizations/{id:[0-9]+}/edit", s.adminOrgsUpdate)
+				r.Get("/admin/organizations/{id:[0-9]+}/delete", s.adminOrgsDeleteConfirm)
+				r.Post("/admin/organizations/{id:[0-9]+}/delete", s.adminOrgsDelete)
+				// (end of account administration routes)
 
 				// Clusters: adding one in pin mode is two POSTs (fetch the
 				// certificate, then confirm it); GET pages never call a cluster.

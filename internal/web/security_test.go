@@ -13,6 +13,8 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/ganetimgr/ganetimgr/internal/store"
 )
 
 func TestCrossOriginPostRejected(t *testing.T) {
@@ -257,7 +259,15 @@ func TestGETRoutesDoNotWrite(t *testing.T) {
 	h := newHarness(t)
 	h.user("admin1", "correct horse battery", true)
 	h.user("help1", "correct horse battery", false, "view_instances")
-	h.user("user1", "correct horse battery", false)
+	u1 := h.user("user1", "correct horse battery", false)
+	// Objects with id 1 for the routes that take {id} (users have theirs).
+	ctx := context.Background()
+	if g, err := h.store.CreateGroup(ctx, "group1"); err != nil || h.store.AddGroupMember(ctx, g.ID, u1.ID) != nil {
+		t.Fatalf("group: %v", err)
+	}
+	if _, err := h.store.CreateOrganization(ctx, store.OrganizationInput{Title: "Org 1", Tag: "org1"}); err != nil {
+		t.Fatal(err)
+	}
 	// The fingerprint must see a write, or this test proves nothing.
 	probe := dbFingerprint(t, h)
 	h.user("probe", "correct horse battery", false)

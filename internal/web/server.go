@@ -88,6 +88,12 @@ type Server struct {
 	ipLimit   *auth.Throttle
 	handler   http.Handler
 
+	// regLimit and resetLimit count registrations and password-reset
+	// requests per client address (account_register.go,
+	// account_reset_request.go).
+	regLimit   *auth.Throttle
+	resetLimit *auth.Throttle
+
 	// Caches (see page_cache.go, cache_state.go, principal_cache.go,
 	// session_store.go and fragment_cache.go).
 	pageCache  *pageCache
@@ -154,7 +160,6 @@ const (
 	keyEpoch      = "epoch"
 	keyLoginAt    = "login_at"
 	keyFlash      = "flash"
-	keyWelcomed   = "welcomed"
 )
 
 // Login throttling: failures allowed per window per account and per client
@@ -164,6 +169,16 @@ const (
 	addressFailures = 30
 	throttleWindow  = 15 * time.Minute
 	throttleMaxKeys = 10000
+)
+
+// Account requests from anonymous visitors: registration forms and
+// password-reset requests submitted per client address per window, and
+// reset mails per account per window.
+const (
+	registrationsPerAddress = 10
+	resetRequestsPerAddress = 10
+	resetMailsPerAccount    = 3
+	accountRequestWindow    = time.Hour
 )
 
 // New builds the web server. It fails when a template is missing or broken,
@@ -183,6 +198,8 @@ func New(d Deps) (*Server, error) {
 	}
 	s.acctLimit = auth.NewThrottle(accountFailures, throttleWindow, throttleMaxKeys, s.now)
 	s.ipLimit = auth.NewThrottle(addressFailures, throttleWindow, throttleMaxKeys, s.now)
+	s.regLimit = auth.NewThrottle(registrationsPerAddress, accountRequestWindow, throttleMaxKeys, s.now)
+	s.resetLimit = auth.NewThrottle(resetRequestsPerAddress, accountRequestWindow, throttleMaxKeys, s.now)
 
 	var err error
 	if s.assets, err = loadAssets(d.ExtraStatic); err != nil {
