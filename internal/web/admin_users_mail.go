@@ -1,10 +1,6 @@
 package web
 
 import (
-	"context"
-
-	"github.com/jackc/pgx/v5"
-
 	"github.com/ganetimgr/ganetimgr/internal/i18n"
 	"github.com/ganetimgr/ganetimgr/internal/mail"
 	"github.com/ganetimgr/ganetimgr/internal/store"
@@ -18,8 +14,5 @@ func (s *Server) mailAccountTx(u *store.User, m mail.Mail) []store.TxFunc {
 		return nil
 	}
 	to := mail.Recipient{Address: u.Email, Name: i18n.FormatName(u.FirstName, u.LastName), Lang: u.Language}
-	return []store.TxFunc{func(ctx context.Context, tx pgx.Tx) error {
-		_, err := s.outbox.EnqueueTx(ctx, tx, to, m)
-		return err
-	}}
+	return []store.TxFunc{s.mailTo(to, m)}
 }
