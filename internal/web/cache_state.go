@@ -16,7 +16,7 @@ import (
 // (declared IPv6 prefixes, locked node groups). It is read from the
 // database at most once per StateTTL for the whole server (one refresh at a
 // time; see state for who waits for it), so pages see cluster data at most
-// twice StateTTL older than the database. Changes made through this server's own admin pages drop the
+// StateTTL older than the database. Changes made through this server's own admin pages drop the
 // snapshot at once (invalidate).
 type cacheState struct {
 	statuses    []*store.SyncStatus
@@ -45,19 +45,19 @@ func (c *stateCache) invalidate() {
 	c.mu.Unlock()
 }
 
-// state returns the current snapshot. One younger than the TTL is used as
-// it is; one younger than twice the TTL is still returned while one
-// background refresh replaces it (so under steady traffic requests never
-// queue behind the refresh's queries); an older one, or none (at start,
-// after invalidate), makes requests wait for the refresh. Pages thus show
-// cluster data at most twice the TTL older than the database.
+// state returns the current snapshot. One younger than half the TTL is
+// used as it is; an older one is still returned while one background
+// refresh replaces it (refresh-ahead: under steady traffic no request
+// queues behind the refresh's queries); one past the TTL, or none (at
+// start, after invalidate), makes requests wait for the refresh. Pages thus
+// show cluster data at most the TTL older than the database.
 func (s *Server) state(ctx context.Context) (*cacheState, error) {
 	c := s.stateCache
 	now := time.Now()
 	c.mu.Lock()
 	cur, gen := c.cur, c.gen
 	c.mu.Unlock()
-	if cur != nil && now.Sub(cur.loadedAt) < c.ttl {
+	if cur != nil && now.Sub(cur.loadedAt) < c.ttl/2 {
 		return cur, nil
 	}
 	refresh := func() (*cacheState, error) {
@@ -72,7 +72,7 @@ func (s *Server) state(ctx context.Context) (*cacheState, error) {
 		c.mu.Unlock()
 		return st, nil
 	}
-	if cur != nil && now.Sub(cur.loadedAt) < 2*c.ttl {
+	if cur != nil && now.Sub(cur.loadedAt) < c.ttl {
 		c.mu.Lock()
 		start := !c.refreshing
 		c.refreshing = true

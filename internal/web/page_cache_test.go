@@ -103,7 +103,7 @@ func TestPageCacheInvalidation(t *testing.T) {
 	}
 	before := f.clients["alice"].get("/instances/")
 	f.sync(t)
-	time.Sleep(2*cacheBound + 100*time.Millisecond) // cluster data: twice the state TTL
+	time.Sleep(cacheBound + 100*time.Millisecond)
 	after := f.clients["alice"].get("/instances/")
 	if before.Header.Get("ETag") == after.Header.Get("ETag") ||
 		strings.Count(after.body, "badge-lock") != strings.Count(before.body, "badge-lock")+1 {

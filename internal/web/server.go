@@ -117,9 +117,9 @@ type CacheOptions struct {
 	// logout made on another replica takes to apply here.
 	PrincipalTTL time.Duration
 	// StateTTL: how long the clusters' sync statuses and data versions are
-	// reused (default 1 s); then they are refreshed in the background, and
-	// pages show cluster data at most twice this much older than the
-	// database.
+	// reused (default 1 s); pages show cluster data at most this much older
+	// than the database. From half of it on they are refreshed in the
+	// background (the same holds for PrincipalTTL).
 	StateTTL time.Duration
 	// SessionTouchSlack: how far behind an unchanged session's stored
 	// idle-timeout expiry may lag before it is written (default 1 min).

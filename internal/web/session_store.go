@@ -30,6 +30,10 @@ import (
 //     done as an UPDATE that never re-creates a deleted session. The idle
 //     timeout is thus enforced to within touchSlack.
 //   - Commit of changed data and Delete always go to the database.
+//   - An entry past half its ttl is still used while one background read
+//     replaces it (refresh-ahead), so under steady traffic no request waits
+//     for the session query; past the ttl it is never used. A read that
+//     started before a Delete on this server is not kept (gen).
 //
 // The cache holds at most maxEntries sessions.
 type sessionStore struct {
@@ -40,8 +44,10 @@ type sessionStore struct {
 	maxEntries int
 	now        func() time.Time
 
-	mu sync.Mutex
-	m  map[string]*sessionEntry
+	mu         sync.Mutex
+	m          map[string]*sessionEntry
+	gen        uint64 // bumped by Delete
+	refreshing map[string]bool
 }
 
 type sessionEntry struct {
@@ -52,7 +58,8 @@ type sessionEntry struct {
 
 func newSessionStore(st *store.Store, ttl, touchSlack time.Duration) *sessionStore {
 	return &sessionStore{db: pgxstore.NewWithCleanupInterval(st.Pool(), 0), st: st, ttl: ttl,
-		touchSlack: touchSlack, maxEntries: 100000, now: time.Now, m: map[string]*sessionEntry{}}
+		touchSlack: touchSlack, maxEntries: 100000, now: time.Now, m: map[string]*sessionEntry{},
+		refreshing: map[string]bool{}}
 }
 
 // Find returns the session's data.
@@ -62,9 +69,29 @@ func (s *sessionStore) Find(token string) ([]byte, bool, error) {
 	e := s.m[token]
 	if e != nil && now.Sub(e.checked) < s.ttl && (e.expiry.IsZero() || now.Before(e.expiry)) {
 		b := e.b
+		refresh := now.Sub(e.checked) >= s.ttl/2 && !s.refreshing[token]
+		if refresh {
+			s.refreshing[token] = true
+		}
 		s.mu.Unlock()
+		if refresh {
+			go func() {
+				_, _, _ = s.read(token, now)
+				s.mu.Lock()
+				delete(s.refreshing, token)
+				s.mu.Unlock()
+			}()
+		}
 		return b, true, nil
 	}
+	s.mu.Unlock()
+	return s.read(token, now)
+}
+
+// read reads the session from the database and caches it.
+func (s *sessionStore) read(token string, now time.Time) ([]byte, bool, error) {
+	s.mu.Lock()
+	gen := s.gen
 	s.mu.Unlock()
 	b, found, err := s.db.Find(token)
 	if err != nil {
@@ -72,9 +99,13 @@ func (s *sessionStore) Find(token string) ([]byte, bool, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	e := s.m[token]
 	if !found {
 		delete(s.m, token)
 		return nil, false, nil
+	}
+	if s.gen != gen {
+		return b, true, nil // deleted meanwhile on this server: not cached
 	}
 	ne := &sessionEntry{b: b, checked: now}
 	if e != nil && bytes.Equal(e.b, b) {
@@ -122,6 +153,7 @@ func (s *sessionStore) Commit(token string, b []byte, expiry time.Time) error {
 func (s *sessionStore) Delete(token string) error {
 	s.mu.Lock()
 	delete(s.m, token)
+	s.gen++
 	s.mu.Unlock()
 	if err := s.db.Delete(token); err != nil {
 		return fmt.Errorf("web: delete session: %w", err)
