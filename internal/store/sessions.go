@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // DeleteExpiredSessions removes web sessions past their expiry and returns
@@ -25,4 +28,18 @@ func (s *Store) TouchSession(ctx context.Context, token string, expiry time.Time
 		return false, mapErr("touch session", err)
 	}
 	return tag.RowsAffected() > 0, nil
+}
+
+// SessionByToken returns an unexpired web session's data and its expiry;
+// found is false for a missing or expired one.
+func (s *Store) SessionByToken(ctx context.Context, token string) (data []byte, expiry time.Time, found bool, err error) {
+	err = s.pool.QueryRow(ctx, `SELECT data, expiry FROM sessions WHERE token = $1 AND expiry > now()`, token).
+		Scan(&data, &expiry)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, time.Time{}, false, nil
+	}
+	if err != nil {
+		return nil, time.Time{}, false, mapErr("session by token", err)
+	}
+	return data, expiry, true, nil
 }

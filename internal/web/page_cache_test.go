@@ -62,6 +62,11 @@ func TestPageCacheGzipAndNotModified(t *testing.T) {
 		if cc := r.Header.Get("Cache-Control"); cc != "no-store" {
 			t.Errorf("cached page Cache-Control = %q, want no-store", cc)
 		}
+		// The session is not re-saved, nor its cookie re-sent, on a view
+		// that changes nothing (the idle timeout is the store's).
+		if sc := r.Header.Get("Set-Cookie"); sc != "" {
+			t.Errorf("a page view re-sent the session cookie: %q", sc)
+		}
 	}
 	if gz.Header.Get("Content-Encoding") != "gzip" || !strings.Contains(strings.Join(gz.Header.Values("Vary"), ","), "Accept-Encoding") {
 		t.Fatalf("headers %v", gz.Header)

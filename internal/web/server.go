@@ -226,10 +226,12 @@ func New(d Deps) (*Server, error) {
 	s.principals = newPrincipalCache(co.PrincipalTTL)
 
 	sm := scs.New()
-	sm.Store = newSessionStore(d.Store, co.PrincipalTTL, co.SessionTouchSlack)
-	sm.Codec = newSessionCodec()
+	codec := newSessionCodec()
+	// The idle timeout is the store's (session_store.go): scs's own would
+	// re-save every session and send its cookie on every request.
+	sm.Store = newSessionStore(d.Store, codec, co.PrincipalTTL, d.Config.SessionIdleTimeout, co.SessionTouchSlack)
+	sm.Codec = codec
 	sm.Lifetime = d.Config.SessionLifetime
-	sm.IdleTimeout = d.Config.SessionIdleTimeout
 	sm.Cookie.Name = sessionCookie
 	sm.Cookie.HttpOnly = true
 	sm.Cookie.SameSite = http.SameSiteLaxMode

@@ -17,29 +17,34 @@ import (
 )
 
 // sessionStore puts a short-lived memory cache in front of the PostgreSQL
-// session store, so that a page view of a logged-in user usually costs no
-// session query and no session write:
+// session store, and enforces the idle timeout itself, so that a page view
+// of a logged-in user usually costs no session query, no session write and
+// no Set-Cookie:
 //
+//   - scs runs without its own idle timeout (it would re-save every session
+//     on every request). The stored expiry is instead the earlier of the
+//     absolute deadline and the last activity plus idle; Find moves it
+//     forward (an UPDATE that never re-creates a deleted session) once it
+//     lags more than touchSlack behind, so the idle timeout is enforced to
+//     within touchSlack, and the absolute lifetime exactly.
 //   - Find answers from memory when this server read or wrote the same
 //     session less than ttl ago. A session deleted on another replica (a
 //     logout there) is therefore still accepted here for at most ttl; on
-//     this replica a logout deletes the entry at once.
-//   - Commit of unchanged data (scs re-commits every session on every
-//     request to move the idle-timeout expiry) is skipped while the stored
-//     expiry is less than touchSlack behind the new one, and otherwise
-//     done as an UPDATE that never re-creates a deleted session. The idle
-//     timeout is thus enforced to within touchSlack.
-//   - Commit of changed data and Delete always go to the database.
-//   - An entry past half its ttl is still used while one background read
-//     replaces it (refresh-ahead), so under steady traffic no request waits
-//     for the session query; past the ttl it is never used. A read that
-//     started before a Delete on this server is not kept (gen).
+//     this replica a logout deletes the entry at once. An entry past half
+//     its ttl is still used while one background read replaces it
+//     (refresh-ahead), so under steady traffic no request waits for the
+//     session query; past the ttl it is never used. A read that started
+//     before a Delete on this server is not kept (gen).
+//   - Commit (a changed session: login, flash, language) and Delete always
+//     go to the database.
 //
 // The cache holds at most maxEntries sessions.
 type sessionStore struct {
 	db         *pgxstore.PostgresStore
 	st         *store.Store
+	codec      *sessionCodec // reads the absolute deadline out of stored data
 	ttl        time.Duration
+	idle       time.Duration // 0: no idle timeout
 	touchSlack time.Duration
 	maxEntries int
 	now        func() time.Time
@@ -47,19 +52,28 @@ type sessionStore struct {
 	mu         sync.Mutex
 	m          map[string]*sessionEntry
 	gen        uint64 // bumped by Delete
-	refreshing map[string]bool
+	background map[string]bool
 }
 
 type sessionEntry struct {
-	b       []byte
-	expiry  time.Time // the expiry stored in the database; zero when not known
-	checked time.Time // when this server last read or wrote it
+	b        []byte
+	expiry   time.Time // the expiry stored in the database
+	deadline time.Time // the session's absolute end
+	checked  time.Time // when this server last read or wrote it
 }
 
-func newSessionStore(st *store.Store, ttl, touchSlack time.Duration) *sessionStore {
-	return &sessionStore{db: pgxstore.NewWithCleanupInterval(st.Pool(), 0), st: st, ttl: ttl,
-		touchSlack: touchSlack, maxEntries: 100000, now: time.Now, m: map[string]*sessionEntry{},
-		refreshing: map[string]bool{}}
+func newSessionStore(st *store.Store, codec *sessionCodec, ttl, idle, touchSlack time.Duration) *sessionStore {
+	return &sessionStore{db: pgxstore.NewWithCleanupInterval(st.Pool(), 0), st: st, codec: codec, ttl: ttl,
+		idle: idle, touchSlack: touchSlack, maxEntries: 100000, now: time.Now, m: map[string]*sessionEntry{},
+		background: map[string]bool{}}
+}
+
+// storedExpiry is the expiry to store for a session active now.
+func (s *sessionStore) storedExpiry(deadline, now time.Time) time.Time {
+	if s.idle > 0 && now.Add(s.idle).Before(deadline) {
+		return now.Add(s.idle)
+	}
+	return deadline
 }
 
 // Find returns the session's data.
@@ -67,25 +81,47 @@ func (s *sessionStore) Find(token string) ([]byte, bool, error) {
 	now := s.now()
 	s.mu.Lock()
 	e := s.m[token]
-	if e != nil && now.Sub(e.checked) < s.ttl && (e.expiry.IsZero() || now.Before(e.expiry)) {
-		b := e.b
-		refresh := now.Sub(e.checked) >= s.ttl/2 && !s.refreshing[token]
-		if refresh {
-			s.refreshing[token] = true
+	if e != nil && now.Sub(e.checked) < s.ttl {
+		if !now.Before(e.expiry) {
+			delete(s.m, token)
+			s.mu.Unlock()
+			return nil, false, nil
+		}
+		refresh := now.Sub(e.checked) >= s.ttl/2
+		touch := s.storedExpiry(e.deadline, now).Sub(e.expiry) >= s.touchSlack
+		start := (refresh || touch) && !s.background[token]
+		if start {
+			s.background[token] = true
 		}
 		s.mu.Unlock()
-		if refresh {
+		if start {
 			go func() {
-				_, _, _ = s.read(token, now)
+				if touch {
+					_ = s.touch(token, e, now)
+				} else {
+					_, _, _ = s.read(token, now)
+				}
 				s.mu.Lock()
-				delete(s.refreshing, token)
+				delete(s.background, token)
 				s.mu.Unlock()
 			}()
 		}
-		return b, true, nil
+		return e.b, true, nil
 	}
 	s.mu.Unlock()
-	return s.read(token, now)
+	b, found, err := s.read(token, now)
+	if err != nil || !found {
+		return b, found, err
+	}
+	s.mu.Lock()
+	e = s.m[token]
+	s.mu.Unlock()
+	if e != nil && s.storedExpiry(e.deadline, now).Sub(e.expiry) >= s.touchSlack {
+		if err := s.touch(token, e, now); err != nil {
+			return nil, false, err
+		}
+	}
+	return b, true, nil
 }
 
 // read reads the session from the database and caches it.
@@ -93,59 +129,58 @@ func (s *sessionStore) read(token string, now time.Time) ([]byte, bool, error) {
 	s.mu.Lock()
 	gen := s.gen
 	s.mu.Unlock()
-	b, found, err := s.db.Find(token)
+	b, expiry, found, err := s.st.SessionByToken(context.Background(), token)
 	if err != nil {
 		return nil, false, fmt.Errorf("web: find session: %w", err)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e := s.m[token]
 	if !found {
+		s.mu.Lock()
 		delete(s.m, token)
+		s.mu.Unlock()
 		return nil, false, nil
 	}
-	if s.gen != gen {
-		return b, true, nil // deleted meanwhile on this server: not cached
+	deadline, err := s.codec.deadline(b)
+	if err != nil {
+		return nil, false, err
 	}
-	ne := &sessionEntry{b: b, checked: now}
-	if e != nil && bytes.Equal(e.b, b) {
-		ne.expiry = e.expiry // this server wrote it: the expiry is known
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.gen == gen { // not deleted meanwhile on this server
+		s.setLocked(token, &sessionEntry{b: b, expiry: expiry, deadline: deadline, checked: now})
 	}
-	s.setLocked(token, ne)
 	return b, true, nil
 }
 
-// Commit saves the session's data with its expiry.
-func (s *sessionStore) Commit(token string, b []byte, expiry time.Time) error {
-	now := s.now()
+// touch moves a session's stored expiry to its activity now.
+func (s *sessionStore) touch(token string, e *sessionEntry, now time.Time) error {
+	expiry := s.storedExpiry(e.deadline, now)
+	found, err := s.st.TouchSession(context.Background(), token, expiry)
+	if err != nil {
+		return fmt.Errorf("web: touch session: %w", err)
+	}
 	s.mu.Lock()
-	e := s.m[token]
-	same := e != nil && bytes.Equal(e.b, b)
-	if same && now.Sub(e.checked) < s.ttl && !e.expiry.IsZero() && expiry.Sub(e.expiry) < s.touchSlack {
-		s.mu.Unlock()
+	defer s.mu.Unlock()
+	if !found {
+		delete(s.m, token) // deleted or expired meanwhile: the next Find says so
 		return nil
 	}
-	s.mu.Unlock()
-	if same {
-		found, err := s.st.TouchSession(context.Background(), token, expiry)
-		if err != nil {
-			return fmt.Errorf("web: touch session: %w", err)
-		}
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if !found {
-			delete(s.m, token) // deleted elsewhere: the next Find says so
-			return nil
-		}
-		s.setLocked(token, &sessionEntry{b: b, expiry: expiry, checked: now})
-		return nil
+	if cur := s.m[token]; cur == e {
+		s.setLocked(token, &sessionEntry{b: e.b, expiry: expiry, deadline: e.deadline, checked: now})
 	}
+	return nil
+}
+
+// Commit saves the session's data; deadline is its absolute end (scs's
+// lifetime: scs runs without an idle timeout of its own).
+func (s *sessionStore) Commit(token string, b []byte, deadline time.Time) error {
+	now := s.now()
+	expiry := s.storedExpiry(deadline, now)
 	if err := s.db.Commit(token, b, expiry); err != nil {
 		return fmt.Errorf("web: commit session: %w", err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.setLocked(token, &sessionEntry{b: slices.Clone(b), expiry: expiry, checked: now})
+	s.setLocked(token, &sessionEntry{b: slices.Clone(b), expiry: expiry, deadline: deadline, checked: now})
 	return nil
 }
 
@@ -251,21 +286,9 @@ func (c *sessionCodec) known(deadline time.Time, values map[string]any) []byte {
 
 // Decode implements scs.Codec.
 func (c *sessionCodec) Decode(b []byte) (time.Time, map[string]any, error) {
-	c.mu.Lock()
-	m := c.decoded[string(b)]
-	c.mu.Unlock()
-	if m == nil {
-		deadline, values, err := decodeSession(b)
-		if err != nil {
-			return time.Time{}, nil, err
-		}
-		m = &sessionMemo{b: slices.Clone(b), deadline: deadline, values: values}
-		c.mu.Lock()
-		if len(c.decoded) >= c.maxMemo {
-			clear(c.decoded)
-		}
-		c.decoded[string(m.b)] = m
-		c.mu.Unlock()
+	m, err := c.memo(b)
+	if err != nil {
+		return time.Time{}, nil, err
 	}
 	values := make(map[string]any, len(m.values))
 	for k, v := range m.values {
@@ -278,6 +301,37 @@ func (c *sessionCodec) Decode(b []byte) (time.Time, map[string]any, error) {
 	c.handed[reflect.ValueOf(values).Pointer()] = m
 	c.mu.Unlock()
 	return m.deadline, values, nil
+}
+
+// deadline returns the absolute deadline stored in encoded session data.
+func (c *sessionCodec) deadline(b []byte) (time.Time, error) {
+	m, err := c.memo(b)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return m.deadline, nil
+}
+
+// memo returns the decoding of b, remembered.
+func (c *sessionCodec) memo(b []byte) (*sessionMemo, error) {
+	c.mu.Lock()
+	m := c.decoded[string(b)]
+	c.mu.Unlock()
+	if m != nil {
+		return m, nil
+	}
+	deadline, values, err := decodeSession(b)
+	if err != nil {
+		return nil, err
+	}
+	m = &sessionMemo{b: slices.Clone(b), deadline: deadline, values: values}
+	c.mu.Lock()
+	if len(c.decoded) >= c.maxMemo {
+		clear(c.decoded)
+	}
+	c.decoded[string(m.b)] = m
+	c.mu.Unlock()
+	return m, nil
 }
 
 func decodeSession(b []byte) (time.Time, map[string]any, error) {
