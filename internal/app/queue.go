@@ -9,10 +9,13 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/ganetimgr/ganetimgr/internal/applications"
 	"github.com/ganetimgr/ganetimgr/internal/config"
 	"github.com/ganetimgr/ganetimgr/internal/i18n"
 	"github.com/ganetimgr/ganetimgr/internal/mail"
+	"github.com/ganetimgr/ganetimgr/internal/secretbox"
 	"github.com/ganetimgr/ganetimgr/internal/store"
 )
 
@@ -23,17 +26,22 @@ const queueMaxConns = 6
 
 // queueRescueAfter is river's RescueStuckJobsAfter: a job left running by
 // a process that died is retried this long after it started. It must
-// exceed the longest worker timeout (the mail worker's is 2 minutes).
+// exceed the longest worker timeout (the mail worker's is 2 minutes, the
+// application submission worker's 5).
 const queueRescueAfter = 10 * time.Minute
 
 // jobQueue is the durable background job queue (river on PostgreSQL) of a
-// serving process, with its workers: for now the mail worker.
+// serving process, with its workers: the mail worker and the worker that
+// creates the VMs of approved applications.
 type jobQueue struct {
 	client *river.Client[pgx.Tx]
 	pool   *pgxpool.Pool
 	log    *slog.Logger
 	// outbox enqueues mails for the queue's mail worker.
 	outbox *mail.Outbox
+	// submit creates approved applications' VMs once bound to the
+	// application service (see applications).
+	submit *applications.SubmitWorker
 }
 
 // newJobQueue prepares the queue on the database behind db (a pool of its
@@ -56,9 +64,22 @@ func newJobQueue(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, st *
 	if err != nil {
 		return nil, err
 	}
-	client, err := mail.NewQueueClient(pool, sender, mail.QueueOptions{Logger: log, RescueStuckJobsAfter: queueRescueAfter})
+	submit := applications.NewSubmitWorker(applications.WorkerOptions{})
+	workers := river.NewWorkers()
+	if err := river.AddWorkerSafely(workers, mail.NewWorker(store.New(pool), sender, mail.WorkerOptions{Logger: log})); err != nil {
+		return nil, fmt.Errorf("app: job queue: %w", err)
+	}
+	if err := river.AddWorkerSafely(workers, submit); err != nil {
+		return nil, fmt.Errorf("app: job queue: %w", err)
+	}
+	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
+		Queues:               map[string]river.QueueConfig{mail.Queue: {MaxWorkers: 4}, applications.Queue: {MaxWorkers: 4}},
+		Workers:              workers,
+		RescueStuckJobsAfter: queueRescueAfter,
+		Logger:               log.With("component", "queue"),
+	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("app: job queue: %w", err)
 	}
 	outbox, err := mail.NewOutbox(st, client, bundle, mail.Options{BaseURL: cfg.BaseURL, From: cfg.Mail.From, Admins: cfg.Mail.AdminEmails})
 	if err != nil {
@@ -67,7 +88,27 @@ func newJobQueue(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, st *
 	if cfg.Mail.Mode == config.MailModeLog {
 		log.Warn("mail is written to the log, not sent (GANETIMGR_MAIL_MODE=log)")
 	}
-	return &jobQueue{client: client, pool: pool, log: log, outbox: outbox}, nil
+	return &jobQueue{client: client, pool: pool, log: log, outbox: outbox, submit: submit}, nil
+}
+
+// applications returns the instance application workflow on this queue
+// and binds the queue's submission worker to it. passwords opens the RAPI
+// passwords, secretKey derives the key of the images' secret OS
+// parameters, refresh re-reads a new instance into the cluster cache.
+func (q *jobQueue) applications(cfg *config.Config, st *store.Store, passwords *secretbox.Box, secretKey []byte,
+	refresh func(ctx context.Context, clusterID int64, name string) error) (*applications.Service, error) {
+	secrets, err := secretbox.New(secretKey, applications.SecretsPurpose)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := applications.New(applications.Deps{Store: st, Mail: q.outbox, Queue: q.client,
+		Clients: applications.NewClients(passwords, 0, 0), Secrets: secrets, Refresh: refresh,
+		Config: cfg.Applications, BaseURL: cfg.BaseURL, TagPrefix: cfg.TagPrefix, Logger: q.log})
+	if err != nil {
+		return nil, err
+	}
+	q.submit.Bind(svc)
+	return svc, nil
 }
 
 // start starts working jobs in the background.

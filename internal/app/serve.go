@@ -123,6 +123,11 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, version st
 	if err != nil {
 		return err
 	}
+	// The instance application workflow: its submission worker runs in the
+	// job queue and refreshes a new VM in the cache once it is created.
+	if _, err := queue.applications(cfg, st, passwords, secretKey, syncer.RefreshInstance); err != nil {
+		return err
+	}
 	syncDone := make(chan struct{})
 	go func() {
 		defer close(syncDone)

@@ -69,7 +69,37 @@ type Config struct {
 	SyncStaleAfter int
 	// Accounts holds the registration and account-link settings.
 	Accounts Accounts
+	// Applications holds the limits of instance applications.
+	Applications Applications
 }
+
+// Applications is the configuration of instance applications: what users
+// may ask for, and how approved VMs are created.
+type Applications struct {
+	// MemoryChoicesMB are the memory sizes offered, in MB, ascending.
+	MemoryChoicesMB []int
+	// VCPUsMax is the most vCPUs a user may ask for (choices 1 to it).
+	VCPUsMax int
+	// DiskMinGB and DiskMaxGB bound the disk size a user may ask for.
+	DiskMinGB int
+	DiskMaxGB int
+	// Contact is what the form asks for besides the applicant:
+	// ContactEither, ContactOrganization or ContactAdmin.
+	Contact string
+	// StartInstances starts a VM once it is created.
+	StartInstances bool
+}
+
+// What an application must name besides the applicant (Applications.Contact).
+const (
+	// ContactEither asks for an organization or a full administrative
+	// contact (name, e-mail, phone).
+	ContactEither = "either"
+	// ContactOrganization asks for an organization.
+	ContactOrganization = "organization"
+	// ContactAdmin asks for a full administrative contact.
+	ContactAdmin = "contact"
+)
 
 // Accounts is the configuration of self-registration and of the links
 // mailed to users.
@@ -173,6 +203,12 @@ func Variables() []Var {
 		{"GANETIMGR_PASSWORD_RESET_HOURS", "24", false, "Hours a password-reset link stays valid (1 to 168)."},
 		{"GANETIMGR_EMAIL_CHANGE_HOURS", "48", false, "Hours the confirmation link sent to a new e-mail address stays valid (1 to 168)."},
 		{"GANETIMGR_PASSWORD_MIN_LENGTH", "10", false, "Minimum length of a new password in characters (8 to 128). New passwords are also checked against a list of common passwords."},
+		{"GANETIMGR_APP_MEMORY_CHOICES", "512,768,1024,1500,2048,3072,4096", false, "Memory sizes in MB a user may ask for in an instance application (comma-separated, 64 to 1048576). Reviewers may set any size the cluster's policy allows."},
+		{"GANETIMGR_APP_VCPUS_MAX", "4", false, "Most vCPUs a user may ask for in an application (1 to 256)."},
+		{"GANETIMGR_APP_DISK_MIN_GB", "2", false, "Smallest disk in GB a user may ask for in an application (1 to 65536)."},
+		{"GANETIMGR_APP_DISK_MAX_GB", "50", false, "Largest disk in GB a user may ask for in an application (at least GANETIMGR_APP_DISK_MIN_GB, at most 65536)."},
+		{"GANETIMGR_APP_CONTACT", "either", false, "What an application names besides the applicant: `either` an organization or an administrative contact (name, e-mail, phone), `organization`, or `contact`."},
+		{"GANETIMGR_APP_START", "true", false, "Start a VM as soon as it is created from an approved application."},
 	}
 }
 
@@ -270,6 +306,7 @@ func Load(getenv func(string) string, readFile func(string) ([]byte, error)) (*C
 	}
 	c.SyncStaleAfter = l.integer("GANETIMGR_SYNC_STALE_AFTER", 3, 1, 100)
 	c.Accounts = l.accounts()
+	c.Applications = l.applications()
 	if len(l.errs) > 0 {
 		return nil, errors.Join(l.errs...)
 	}
@@ -517,4 +554,39 @@ func (l *loader) accounts() Accounts {
 		EmailChangeTTL:    time.Duration(l.integer("GANETIMGR_EMAIL_CHANGE_HOURS", 48, 1, 168)) * time.Hour,
 		PasswordMinLength: l.integer("GANETIMGR_PASSWORD_MIN_LENGTH", 10, 8, 128),
 	}
+}
+
+// applications reads the GANETIMGR_APP_* variables.
+func (l *loader) applications() Applications {
+	a := Applications{
+		VCPUsMax:       l.integer("GANETIMGR_APP_VCPUS_MAX", 4, 1, 256),
+		DiskMinGB:      l.integer("GANETIMGR_APP_DISK_MIN_GB", 2, 1, 65536),
+		DiskMaxGB:      l.integer("GANETIMGR_APP_DISK_MAX_GB", 50, 1, 65536),
+		Contact:        l.oneOf("GANETIMGR_APP_CONTACT", ContactEither, ContactEither, ContactOrganization, ContactAdmin),
+		StartInstances: l.boolean("GANETIMGR_APP_START", true),
+	}
+	if a.DiskMaxGB < a.DiskMinGB {
+		l.fail("GANETIMGR_APP_DISK_MAX_GB", fmt.Sprintf("must be at least GANETIMGR_APP_DISK_MIN_GB (%d)", a.DiskMinGB))
+		a.DiskMinGB, a.DiskMaxGB = 2, 50
+	}
+	const name = "GANETIMGR_APP_MEMORY_CHOICES"
+	a.MemoryChoicesMB = []int{512, 768, 1024, 1500, 2048, 3072, 4096}
+	if v := l.str(name, ""); v != "" {
+		var choices []int
+		for _, part := range strings.Split(v, ",") {
+			part = strings.TrimSpace(part)
+			n, err := strconv.Atoi(part)
+			if err != nil || n < 64 || n > 1048576 {
+				l.fail(name, fmt.Sprintf("%q is not a memory size in MB from 64 to 1048576", part))
+				return a
+			}
+			if len(choices) > 0 && n <= choices[len(choices)-1] {
+				l.fail(name, "must list the sizes in ascending order without repeats")
+				return a
+			}
+			choices = append(choices, n)
+		}
+		a.MemoryChoicesMB = choices
+	}
+	return a
 }

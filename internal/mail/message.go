@@ -126,9 +126,9 @@ func (EmailChangeNotice) mail()  {}
 
 // templateNames lists every mail's template, checked at start.
 func templateNames() []string {
-	return []string{
+	return append([]string{
 		VerifyEmail{}.Template(), ApprovalRequest{}.Template(), AccountApproved{}.Template(),
 		AccountRejected{}.Template(), PasswordReset{}.Template(), PasswordChanged{}.Template(),
 		EmailChangeConfirm{}.Template(), EmailChangeNotice{}.Template(),
-	}
+	}, applicationTemplateNames()...)
 }

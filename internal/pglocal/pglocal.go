@@ -210,10 +210,15 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		if err == nil {
 			break
 		}
-		if !retry || opts.Port != 0 || attempt >= portAttempts {
+		if !retry || attempt >= portAttempts {
 			return nil, err
 		}
-		s.log.Info("port taken, retrying", "port", s.port)
+		s.log.Info("postgres did not start, retrying", "port", s.port, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Duration(attempt) * 200 * time.Millisecond):
+		}
 	}
 	if opts.Database != "" {
 		if err := s.createDatabase(ctx, opts.Database); err != nil {
@@ -564,7 +569,11 @@ func (s *Server) launch(ctx context.Context) (retry bool, err error) {
 		p.forceStop()
 		s.proc = nil
 		tail := logTail(s.logPath, offset)
-		retry = strings.Contains(tail, "could not bind") || strings.Contains(tail, "already in use")
+		// The port taken, or the shared memory or lock of a server killed
+		// just before still held by its exiting children (which may exit
+		// before postgres logs why): worth another try.
+		retry = strings.Contains(tail, "could not bind") || strings.Contains(tail, "already in use") ||
+			strings.Contains(tail, "already exists") || tail == ""
 		return retry, fmt.Errorf("%w; server log %s:\n%s", err, s.logPath, tail)
 	}
 	return false, nil
