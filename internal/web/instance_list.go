@@ -202,6 +202,25 @@ func (s *Server) instanceList(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write(body)
 		return
 	}
+	if page, ok := s.pageCache.lru.get(key); ok {
+		s.serveCached(w, r, key, page)
+		return
+	}
+	if !s.pageCache.admit(key) {
+		// The page's first request: streamed from its frame, not kept.
+		d, err := s.instanceListData(r, p, q, cs)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		f, err := s.instanceListFrame(w, r, d, cs)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		s.serveFramed(w, r, key, f, d.RowHTML, d.PagerHTML)
+		return
+	}
 	page, _, err := s.pageCache.get(key, func() ([]byte, error) { return render(true) })
 	if err != nil {
 		s.serverError(w, r, err)

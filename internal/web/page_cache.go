@@ -5,6 +5,8 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/base64"
+	"hash/maphash"
+	"html/template"
 	"net/http"
 	"strconv"
 	"strings"
@@ -58,15 +60,43 @@ func (p *cachedPage) gzipped(zw *sync.Pool) ([]byte, bool) {
 	return p.gz, made
 }
 
-// pageCache is the server's rendered-page cache.
+// pageCache is the server's rendered-page cache. A page is kept from its
+// second request on (seen remembers the first): a page asked for once (a
+// one-off search, one page of a long list) is streamed to its client from
+// its frame without being assembled in memory or pushing a useful page out
+// of the cache.
 type pageCache struct {
 	lru    *byteLRU[string, *cachedPage]
 	flight flight[string, *cachedPage]
 	gzip   sync.Pool // of *gzip.Writer (each holds about 1 MB of state)
+
+	mu      sync.Mutex
+	seed    maphash.Seed
+	seen    map[uint64]struct{} // digests of keys requested once
+	seenMax int
 }
 
 func newPageCache(budget int64) *pageCache {
-	return &pageCache{lru: newByteLRU[string, *cachedPage](budget)}
+	return &pageCache{lru: newByteLRU[string, *cachedPage](budget), seed: maphash.MakeSeed(),
+		seen: map[uint64]struct{}{}, seenMax: 200000}
+}
+
+// admit reports whether a page not in the cache should be kept now: true at
+// its second request since it was first seen (the memory of first requests
+// is bounded; when full it starts over).
+func (c *pageCache) admit(key string) bool {
+	h := maphash.String(c.seed, key)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.seen[h]; ok {
+		delete(c.seen, h)
+		return true
+	}
+	if len(c.seen) >= c.seenMax {
+		clear(c.seen)
+	}
+	c.seen[h] = struct{}{}
+	return false
 }
 
 // pageKey builds a cache key from its parts; parts are separated by a byte
@@ -107,6 +137,7 @@ func (c *pageCache) get(key string, render func() ([]byte, error)) (p *cachedPag
 			return nil, err
 		}
 		p := &cachedPage{body: body, etag: etagOf(key)}
+		p.uses.Store(1) // admitted at its second request: the first was streamed
 		c.lru.put(key, p, int64(len(body)+len(key)+256))
 		return p, nil
 	})
@@ -176,6 +207,27 @@ func (s *Server) serveCached(w http.ResponseWriter, r *http.Request, key string,
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(body)
+	}
+}
+
+// serveFramed writes a page streamed from its frame (the first request of a
+// page: see pageCache), with the headers a cached page has.
+func (s *Server) serveFramed(w http.ResponseWriter, r *http.Request, key string, f *pageFrame, rows rowsHTML, pager template.HTML) {
+	h := w.Header()
+	etag := etagOf(key)
+	h.Set("ETag", etag)
+	h.Add("Vary", "Accept-Encoding")
+	h.Set("Cache-Control", "no-store")
+	if etagMatches(r.Header.Get("If-None-Match"), etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	uri := r.URL.RequestURI()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(f.each(uri, rows, pager, nil)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		f.writeTo(w, uri, rows, pager)
 	}
 }
 

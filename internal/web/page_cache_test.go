@@ -79,6 +79,16 @@ func TestPageCacheGzipAndNotModified(t *testing.T) {
 	if !bytes.Equal(b, []byte(plain.body)) {
 		t.Errorf("gzip body differs from the plain one")
 	}
+	// A page asked for once is streamed, not kept; the second request keeps it.
+	before := f.site.CacheStats().Pages
+	c.get("/instances/?size=3")
+	if n := f.site.CacheStats().Pages; n != before {
+		t.Errorf("a page asked for once was cached (%d → %d pages)", before, n)
+	}
+	c.get("/instances/?size=3")
+	if n := f.site.CacheStats().Pages; n != before+1 {
+		t.Errorf("a page asked for twice was not cached (%d → %d pages)", before, n)
+	}
 	// A page served once is not compressed for a single use.
 	c.headers.Set("Accept-Encoding", "gzip")
 	once := c.get("/instances/?size=7")

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"html/template"
+	"io"
 	"strings"
 )
 
@@ -87,43 +88,49 @@ func compileFrame(b []byte, m frameMarkers, want [numSlots]int) (*pageFrame, err
 var attrEscaper = strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "&", "&amp;", "'", "&#39;", "+", "&#43;",
 	"<", "&lt;", ">", "&gt;")
 
-// assemble returns the page with the holes filled: the request URI is
-// escaped as html/template escapes a quoted attribute value (the only
-// context it is rendered in), the rows and the pager are inserted as they
-// are (html/template output).
-func (f *pageFrame) assemble(uri string, rows rowsHTML, pager template.HTML) []byte {
+// each calls fn with the page's pieces in order, the holes filled: the
+// request URI escaped as html/template escapes a quoted attribute value
+// (the only context it is rendered in), the rows and the pager as they are
+// (html/template output). It returns the page's length.
+func (f *pageFrame) each(uri string, rows rowsHTML, pager template.HTML, fn func(string)) int {
 	esc := attrEscaper.Replace(uri)
-	n := f.size
-	for _, sl := range f.slots {
-		switch sl {
-		case slotPath:
-			n += len(esc)
-		case slotRows:
-			for _, h := range rows {
-				n += len(h)
-			}
-		case slotPager:
-			n += len(pager)
+	n := 0
+	put := func(p string) {
+		n += len(p)
+		if fn != nil && p != "" {
+			fn(p)
 		}
 	}
-	out := make([]byte, 0, n)
 	for i, lit := range f.lits {
-		out = append(out, lit...)
+		put(string(lit))
 		if i == len(f.slots) {
 			break
 		}
 		switch f.slots[i] {
 		case slotPath:
-			out = append(out, esc...)
+			put(esc)
 		case slotRows:
 			for _, h := range rows {
-				out = append(out, h...)
+				put(string(h))
 			}
 		case slotPager:
-			out = append(out, pager...)
+			put(string(pager))
 		}
 	}
+	return n
+}
+
+// assemble returns the page with the holes filled (see each).
+func (f *pageFrame) assemble(uri string, rows rowsHTML, pager template.HTML) []byte {
+	out := make([]byte, 0, f.each(uri, rows, pager, nil))
+	f.each(uri, rows, pager, func(p string) { out = append(out, p...) })
 	return out
+}
+
+// writeTo writes the page with the holes filled to w, piece by piece,
+// without assembling it in memory, and returns its length.
+func (f *pageFrame) writeTo(w io.Writer, uri string, rows rowsHTML, pager template.HTML) {
+	f.each(uri, rows, pager, func(p string) { _, _ = io.WriteString(w, p) })
 }
 
 // bytes is the memory a frame holds, for the LRU budget.
