@@ -108,8 +108,20 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, version st
 	defer queue.close()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	syncer, err := clustersync.New(st, clustersync.Options{Interval: cfg.SyncInterval, StaleAfter: cfg.SyncStaleAfter,
+		TagPrefix: cfg.TagPrefix, Passwords: passwords, Logger: log})
+	if err != nil {
+		return err
+	}
+	// The instance application workflow: its submission worker runs in the
+	// job queue and refreshes a new VM in the cache once it is created.
+	apps, err := queue.applications(cfg, st, passwords, secretKey, syncer.RefreshInstance)
+	if err != nil {
+		return err
+	}
 	site, err := web.New(web.Deps{Config: cfg, Store: st, Logger: log, Bundle: bundle, Hasher: hasher,
-		Readiness: migrator, Registry: reg, Version: version, Passwords: passwords, PendingForms: pendingForms, Mail: queue.outbox})
+		Readiness: migrator, Registry: reg, Version: version, Passwords: passwords, PendingForms: pendingForms, Mail: queue.outbox,
+		Applications: apps})
 	if err != nil {
 		return err
 	}
@@ -118,16 +130,6 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, version st
 	defer cancel()
 	go site.SweepSessions(ctx, 10*time.Minute)
 
-	syncer, err := clustersync.New(st, clustersync.Options{Interval: cfg.SyncInterval, StaleAfter: cfg.SyncStaleAfter,
-		TagPrefix: cfg.TagPrefix, Passwords: passwords, Logger: log})
-	if err != nil {
-		return err
-	}
-	// The instance application workflow: its submission worker runs in the
-	// job queue and refreshes a new VM in the cache once it is created.
-	if _, err := queue.applications(cfg, st, passwords, secretKey, syncer.RefreshInstance); err != nil {
-		return err
-	}
 	syncDone := make(chan struct{})
 	go func() {
 		defer close(syncDone)

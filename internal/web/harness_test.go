@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	ganetimgr "github.com/ganetimgr/ganetimgr"
+	"github.com/ganetimgr/ganetimgr/internal/applications"
 	"github.com/ganetimgr/ganetimgr/internal/auth"
 	"github.com/ganetimgr/ganetimgr/internal/config"
 	"github.com/ganetimgr/ganetimgr/internal/i18n"
@@ -63,6 +64,10 @@ type harness struct {
 	passwords *secretbox.Box
 	logs      *syncBuffer
 	baseURL   string
+	// apps is the site's application workflow and appQueue the river
+	// client of its submission jobs (application_harness_test.go).
+	apps     *applications.Service
+	appQueue appQueueClient
 }
 
 type harnessOption func(*config.Config)
@@ -136,7 +141,8 @@ func newCachedHarness(t *testing.T, co web.CacheOptions, opts ...harnessOption) 
 	h.site, err = web.New(web.Deps{Config: cfg, Store: st, Bundle: bundle, Hasher: h.hasher,
 		Logger:    slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Readiness: migr, Registry: prometheus.NewRegistry(), Version: "test",
-		Passwords: h.passwords, PendingForms: pending, Cache: co, Mail: outbox})
+		Passwords: h.passwords, PendingForms: pending, Cache: co, Mail: outbox,
+		Applications: h.newApplications(pool, cfg, bundle, outbox)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,6 +32,9 @@ type Page struct {
 	// Stale names the clusters whose data is stale or whose last sync
 	// failed (logged-in pages only; see sync_banner.go).
 	Stale []StaleCluster
+	// PendingApplications is the number of applications awaiting review,
+	// shown in the navigation of those who list applications.
+	PendingApplications int
 }
 
 // Roles for templates.
@@ -54,6 +57,9 @@ func (s *Server) loadTemplates() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
 		"asset": s.assets.url,
 		"url":   s.path,
+		// statusLabel names an application status (application_*.go).
+		"statusLabel": statusLabel,
+		"appPath":     applicationPathOf,
 	}
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(fsys, "layout.html")
 	if err != nil {
@@ -77,7 +83,8 @@ func (s *Server) loadTemplates() (map[string]*template.Template, error) {
 		"account_notice", "account_register", "account_verify", "account_reset_request", "account_reset",
 		"account_profile", "account_password", "account_email", "account_email_confirm", "account_keys",
 		"admin_users", "admin_user", "admin_user_delete", "admin_groups", "admin_group_new", "admin_group",
-		"admin_group_delete", "admin_orgs", "admin_org_form", "admin_org_delete"} {
+		"admin_group_delete", "admin_orgs", "admin_org_form", "admin_org_delete",
+		"application_new", "application_list", "application_show"} {
 		if pages[required] == nil {
 			return nil, fmt.Errorf("web: templates: page %q missing", required)
 		}
@@ -130,6 +137,7 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, status int, data a
 	if p.User != nil {
 		p.Role = p.User.Role()
 		p.Stale = s.staleClusters(r)
+		p.PendingApplications = s.pendingApplications(r)
 	}
 	if hasSession(r) {
 		p.Flashes = s.popFlashes(r.Context())

@@ -30,6 +30,10 @@ func (s *Server) routes() http.Handler {
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
 	r.Get("/static/*", s.static)
+	// Instance applications, anonymous: the SSH keys a new VM fetches while
+	// it installs (application_keys.go); the token in the path is the
+	// secret (never logged, never sent as a Referer, never cached).
+	r.With(tokenPage).Get("/applications/keys/{token}", s.applicationKeys)
 
 	dynamic := chi.Chain(s.sessions.LoadAndSave, s.authenticate, s.localize)
 	r.Group(func(r chi.Router) {
@@ -83,6 +87,22 @@ func (s *Server) routes() http.Handler {
 			// no page calls a cluster).
 			r.Get("/instances/", s.instanceList)
 			r.Get("/instances/{cluster}/{name}/", s.instanceShow)
+
+			// Instance applications (application_*.go): every user applies
+			// and sees their own; /applications/all is for holders of
+			// view_applications and reviewers; the actions are for reviewers
+			// (change_application). The service checks each permission; the
+			// detail page is also the review page.
+			r.Get("/applications/", s.applicationList)
+			r.Get("/applications/new", s.applicationNew)
+			r.Post("/applications/new", s.applicationCreate)
+			r.Get("/applications/all", s.applicationListAll)
+			r.Get("/applications/{id:[0-9]+}/", s.applicationShow)
+			r.Post("/applications/{id:[0-9]+}/approve", s.applicationApprove)
+			r.Post("/applications/{id:[0-9]+}/refuse", s.applicationRefuse)
+			r.Post("/applications/{id:[0-9]+}/discard", s.applicationDiscard)
+			r.Post("/applications/{id:[0-9]+}/submit", s.applicationSubmit)
+			// (end of application routes)
 
 			// Helpdesk (view_instances) and administrators.
 			r.Group(func(r chi.Router) {

@@ -265,9 +265,12 @@ func TestGETRoutesDoNotWrite(t *testing.T) {
 	if g, err := h.store.CreateGroup(ctx, "group1"); err != nil || h.store.AddGroupMember(ctx, g.ID, u1.ID) != nil {
 		t.Fatalf("group: %v", err)
 	}
-	if _, err := h.store.CreateOrganization(ctx, store.OrganizationInput{Title: "Org 1", Tag: "org1"}); err != nil {
+	org, err := h.store.CreateOrganization(ctx, store.OrganizationInput{Title: "Org 1", Tag: "org1"})
+	if err != nil {
 		t.Fatal(err)
 	}
+	// Application 1, of user1 (application_*.go routes).
+	h.applicationOf(u1, "vm1.example.org", org.ID)
 	// The fingerprint must see a write, or this test proves nothing.
 	probe := dbFingerprint(t, h)
 	h.user("probe", "correct horse battery", false)
@@ -286,7 +289,7 @@ func TestGETRoutesDoNotWrite(t *testing.T) {
 		t.Fatal("the site's handler is not a chi router")
 	}
 	var gets []string
-	err := chi.Walk(routes, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+	err = chi.Walk(routes, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
 		if method == http.MethodGet || method == http.MethodHead {
 			gets = append(gets, route)
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/ganetimgr/ganetimgr/internal/applications"
 	"github.com/ganetimgr/ganetimgr/internal/auth"
 	"github.com/ganetimgr/ganetimgr/internal/config"
 	"github.com/ganetimgr/ganetimgr/internal/i18n"
@@ -62,6 +63,9 @@ type Deps struct {
 	// Mail enqueues mails in the caller's transaction (EnqueueTx) for the
 	// durable mail worker; nil in tests that send no mail.
 	Mail *mail.Outbox
+	// Applications is the instance application workflow (the
+	// application_*.go pages); nil serves those pages as not found.
+	Applications *applications.Service
 }
 
 // Server is the web application: its handlers are methods on it and all its
@@ -77,7 +81,8 @@ type Server struct {
 	pending   *secretbox.Box
 	version   string
 	now       func() time.Time
-	outbox    *mail.Outbox // Deps.Mail
+	outbox    *mail.Outbox          // Deps.Mail
+	apps      *applications.Service // Deps.Applications
 
 	sessions  *scs.SessionManager
 	pages     map[string]*template.Template
@@ -187,7 +192,7 @@ func New(d Deps) (*Server, error) {
 	gob.Register([]flash{})
 	s := &Server{
 		cfg: d.Config, store: d.Store, log: d.Logger, bundle: d.Bundle, hasher: d.Hasher,
-		readiness: d.Readiness, version: d.Version, now: d.Now, outbox: d.Mail,
+		readiness: d.Readiness, version: d.Version, now: d.Now, outbox: d.Mail, apps: d.Applications,
 		trusted: d.Config.TrustedProxies, passwords: d.Passwords, pending: d.PendingForms,
 	}
 	if s.passwords == nil || s.pending == nil {
