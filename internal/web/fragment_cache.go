@@ -80,12 +80,20 @@ func (s *Server) instanceRows(ctx context.Context, rows []*store.CachedInstance,
 			maintenance: in.NodeGroup != "" && cs.pc.locked[in.ClusterID][in.NodeGroup], networks: cs.networks}
 	}
 	parts := make(rowsHTML, len(rows))
-	var missing []store.InstanceKey
-	where := map[store.InstanceKey]int{}
+	keys := make([]fragmentKey, len(rows))
 	for i, in := range rows {
-		if h, ok := s.fragments.lru.get(keyOf(in)); ok {
-			parts[i] = h
+		keys[i] = keyOf(in)
+	}
+	found := make([]bool, len(rows))
+	s.fragments.lru.getMany(keys, parts, found)
+	var missing []store.InstanceKey
+	var where map[store.InstanceKey]int
+	for i, in := range rows {
+		if found[i] {
 			continue
+		}
+		if where == nil {
+			where = map[store.InstanceKey]int{}
 		}
 		k := store.InstanceKey{ClusterID: in.ClusterID, Name: in.Name}
 		missing = append(missing, k)

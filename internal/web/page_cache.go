@@ -69,6 +69,7 @@ type pageCache struct {
 	lru    *byteLRU[string, *cachedPage]
 	flight flight[string, *cachedPage]
 	gzip   sync.Pool // of *gzip.Writer (each holds about 1 MB of state)
+	bufs   sync.Pool // of *bytes.Buffer, for pages not kept (serveFramed)
 
 	mu      sync.Mutex
 	seed    maphash.Seed
@@ -210,8 +211,9 @@ func (s *Server) serveCached(w http.ResponseWriter, r *http.Request, key string,
 	}
 }
 
-// serveFramed writes a page streamed from its frame (the first request of a
-// page: see pageCache), with the headers a cached page has.
+// serveFramed writes a page assembled from its frame (the first request of
+// a page: see pageCache), with the headers a cached page has. It is
+// assembled in a pooled buffer and written at once: nothing of it is kept.
 func (s *Server) serveFramed(w http.ResponseWriter, r *http.Request, key string, f *pageFrame, rows rowsHTML, pager template.HTML) {
 	h := w.Header()
 	etag := etagOf(key)
@@ -222,14 +224,25 @@ func (s *Server) serveFramed(w http.ResponseWriter, r *http.Request, key string,
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	uri := r.URL.RequestURI()
+	buf, _ := s.pageCache.bufs.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	buf.Reset()
+	f.writeTo(buf, r.URL.RequestURI(), rows, pager)
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(f.each(uri, rows, pager, nil)))
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
-		f.writeTo(w, uri, rows, pager)
+		_, _ = w.Write(buf.Bytes())
+	}
+	if buf.Cap() <= maxPooledPage {
+		s.pageCache.bufs.Put(buf)
 	}
 }
+
+// maxPooledPage is the largest page buffer kept for reuse.
+const maxPooledPage = 1 << 20
 
 // CacheStats reports the sizes of the server's rendered-page and
 // row-fragment caches.

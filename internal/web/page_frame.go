@@ -127,8 +127,7 @@ func (f *pageFrame) assemble(uri string, rows rowsHTML, pager template.HTML) []b
 	return out
 }
 
-// writeTo writes the page with the holes filled to w, piece by piece,
-// without assembling it in memory, and returns its length.
+// writeTo writes the page with the holes filled to w, piece by piece.
 func (f *pageFrame) writeTo(w io.Writer, uri string, rows rowsHTML, pager template.HTML) {
 	f.each(uri, rows, pager, func(p string) { _, _ = io.WriteString(w, p) })
 }

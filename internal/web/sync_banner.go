@@ -65,11 +65,13 @@ func (s *Server) staleClusters(r *http.Request) []StaleCluster {
 	return out
 }
 
-// dataAge formats an age for people: seconds, minutes, hours or days.
+// dataAge formats an age for people: seconds (in steps of ten, so that a
+// page naming it changes at most every ten seconds: cached pages and
+// frames are keyed by it), minutes, hours or days.
 func dataAge(d time.Duration) i18n.Message {
 	switch {
 	case d < time.Minute:
-		return i18n.Message{Msg: i18n.M("age.seconds"), Args: []any{"N", int(d.Seconds())}}
+		return i18n.Message{Msg: i18n.M("age.seconds"), Args: []any{"N", int(d.Seconds()) / 10 * 10}}
 	case d < time.Hour:
 		return i18n.Message{Msg: i18n.M("age.minutes"), Args: []any{"N", int(d.Minutes())}}
 	case d < 48*time.Hour:
