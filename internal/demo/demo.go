@@ -81,8 +81,32 @@ func Start(ctx context.Context, st *store.Store, box *secretbox.Box, opts Option
 		fake.Close()
 		return nil, fmt.Errorf("demo: register: %w", err)
 	}
+	if err := seedCatalogue(ctx, st, log); err != nil {
+		fake.Close()
+		return nil, err
+	}
 	log.Info("demo (simulated) cluster running", "slug", row.Slug, "rapi", fake.URL(), "instances", opts.Instances, "owner", opts.Owner)
 	return &Cluster{fake: fake, row: row}, nil
+}
+
+// seedCatalogue adds a Debian image to an empty operating system catalogue,
+// so that an application can be made and approved on the demo cluster at
+// once. The entry is an ordinary one (the debootstrap OS provider, which
+// real clusters have too): administrators edit or remove it like any other.
+func seedCatalogue(ctx context.Context, st *store.Store, log *slog.Logger) error {
+	ims, err := st.OSImages(ctx, false)
+	if err != nil {
+		return fmt.Errorf("demo: catalogue: %w", err)
+	}
+	if len(ims) > 0 {
+		return nil
+	}
+	if _, err := st.CreateOSImage(ctx, store.OSImageInput{ID: "debian-debootstrap", Description: "Debian (debootstrap)",
+		Provider: "debootstrap+default", OSParams: map[string]string{}, Enabled: true}); err != nil {
+		return fmt.Errorf("demo: catalogue: %w", err)
+	}
+	log.Info("operating system catalogue was empty: added debian-debootstrap")
+	return nil
 }
 
 // Row returns the demo cluster's database row.

@@ -47,6 +47,10 @@ func TestDemoClusterIsAWorkingRegisteredCluster(t *testing.T) {
 	}
 	defer d.Close()
 
+	// An empty catalogue gets one image, once (the demo can be applied for).
+	if ims, err := st.OSImages(ctx, true); err != nil || len(ims) != 1 || ims[0].Provider != "debootstrap+default" {
+		t.Fatalf("catalogue after two starts: %v %v", ims, err)
+	}
 	all, err := st.Clusters(ctx)
 	if err != nil || len(all) != 1 {
 		t.Fatalf("clusters after two starts: %d %v", len(all), err)
