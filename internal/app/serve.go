@@ -128,7 +128,7 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, version st
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go site.SweepSessions(ctx, 10*time.Minute)
+	go site.Sweep(ctx, 10*time.Minute)
 
 	syncDone := make(chan struct{})
 	go func() {

@@ -199,7 +199,7 @@ func Variables() []Var {
 		{"GANETIMGR_SYNC_INTERVAL", "30s", false, "Time between two background syncs of each cluster (Go duration, 5s to 1h; spread by ±10%). Pages read the synced data and never wait on a cluster."},
 		{"GANETIMGR_SYNC_STALE_AFTER", "3", false, "Number of missed sync intervals after which a cluster's data is shown as stale (1 to 100)."},
 		{"GANETIMGR_REGISTRATION", "open", false, "`open`: anyone may register an account, which can log in once its e-mail address is confirmed and an administrator approved it; `closed`: no registration page."},
-		{"GANETIMGR_ACCOUNT_ACTIVATION_DAYS", "10", false, "Days the e-mail confirmation link of a new registration stays valid (1 to 365)."},
+		{"GANETIMGR_ACCOUNT_ACTIVATION_DAYS", "10", false, "Days the e-mail confirmation link of a new registration stays valid; a registration still unconfirmed after that is deleted, freeing its username and address (1 to 365)."},
 		{"GANETIMGR_PASSWORD_RESET_HOURS", "24", false, "Hours a password-reset link stays valid (1 to 168)."},
 		{"GANETIMGR_EMAIL_CHANGE_HOURS", "48", false, "Hours the confirmation link sent to a new e-mail address stays valid (1 to 168)."},
 		{"GANETIMGR_PASSWORD_MIN_LENGTH", "10", false, "Minimum length of a new password in characters (8 to 128). New passwords are also checked against a list of common passwords."},

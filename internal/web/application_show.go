@@ -167,19 +167,12 @@ func submittedPlacement(c applications.PlacementChoice) placementSelects {
 // first usable cluster and group with its default network.
 func (s *Server) loadReviewChoices(r *http.Request, a *store.Application, d *applicationShowData, choice applications.PlacementChoice, submitted bool) error {
 	ctx := r.Context()
-	p := principalFrom(r)
 	d.ReviewOpen = true
-	var err error
-	if d.Images, err = s.apps.Images(ctx, true); err != nil {
-		return err
-	}
-	if d.Orgs, err = s.store.ListOrganizations(ctx); err != nil {
-		return err
-	}
-	opts, err := s.apps.PlacementOptions(ctx, p, false)
+	ch, err := s.reviewerChoices(r, false)
 	if err != nil {
 		return err
 	}
+	d.Images, d.Orgs = ch.images, ch.orgs
 	requestedLink := ""
 	if a.RequestedNetworkID != 0 {
 		if n, err := s.store.NetworkByID(ctx, a.RequestedNetworkID); err == nil {
@@ -187,10 +180,37 @@ func (s *Server) loadReviewChoices(r *http.Request, a *store.Application, d *app
 		}
 	}
 	if !submitted && choice.NodeGroup == "" {
-		choice = defaultPlacement(opts, a, requestedLink)
+		choice = defaultPlacement(ch.opts, a, requestedLink)
 	}
-	d.Placement = placementSelectsOf(opts, choice)
+	d.Placement = placementSelectsOf(ch.opts, choice)
 	return nil
+}
+
+// reviewerOptions are what a reviewer's form (the review form and the
+// fast-create form) offers: images, organizations and placements.
+type reviewerOptions struct {
+	images []applications.Image
+	orgs   []store.Organization
+	opts   []applications.ClusterOptions
+}
+
+// reviewerChoices loads a reviewer's choices: with fastOnly (the
+// fast-create form) the enabled images and the clusters allowing fast
+// creation, else every image and every eligible cluster.
+func (s *Server) reviewerChoices(r *http.Request, fastOnly bool) (*reviewerOptions, error) {
+	ctx := r.Context()
+	var ch reviewerOptions
+	var err error
+	if ch.images, err = s.apps.Images(ctx, !fastOnly); err != nil {
+		return nil, err
+	}
+	if ch.orgs, err = s.store.ListOrganizations(ctx); err != nil {
+		return nil, err
+	}
+	if ch.opts, err = s.apps.PlacementOptions(ctx, principalFrom(r), fastOnly); err != nil {
+		return nil, err
+	}
+	return &ch, nil
 }
 
 // defaultPlacement is the first synced cluster (the application's own

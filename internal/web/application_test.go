@@ -395,11 +395,21 @@ func TestApplicationPagesAuthorizationMatrix(t *testing.T) {
 	id := f.create(t, "authz.example.org")
 	a := fmt.Sprintf("/applications/%d/", id)
 	const (
-		ok, redirect, missing, invalid, conflict = 200, 303, 404, 422, 409
+		ok, redirect, forbidden, missing, invalid, conflict = 200, 303, 403, 404, 422, 409
 	)
 	type want map[string]int
 	everyone := func(anon, user int) want {
 		return want{"anonymous": anon, "ann": user, "sam": user, "vic": user, "rev": user, "root": user}
+	}
+	// superuser: the administrators' application pages refuse everyone
+	// else, reviewers included.
+	superuser := func(root int) want {
+		return want{"anonymous": redirect, "ann": forbidden, "sam": forbidden, "vic": forbidden, "rev": forbidden, "root": root}
+	}
+	imagesBefore := f.count(t, "os_images")
+	imageBefore, err := f.store.OSImage(context.Background(), "debian-12")
+	if err != nil {
+		t.Fatal(err)
 	}
 	cases := []struct {
 		method, path string
@@ -420,6 +430,17 @@ func TestApplicationPagesAuthorizationMatrix(t *testing.T) {
 		{"POST", a + "discard", url.Values{"comment": {"\x01"}}, want{"anonymous": redirect, "ann": missing, "sam": missing, "vic": missing, "rev": invalid, "root": invalid}},
 		{"POST", a + "submit", nil, want{"anonymous": redirect, "ann": missing, "sam": missing, "vic": missing, "rev": conflict, "root": conflict}},
 		{"GET", "/applications/keys/" + strings.Repeat("A", 43), nil, everyone(missing, missing)},
+		// Administrators: fast creation and the OS catalogue, with forms
+		// that cannot succeed (the image is in use: its deletion is refused).
+		{"GET", "/admin/applications/fast", nil, superuser(ok)},
+		{"POST", "/admin/applications/fast", url.Values{"hostname": {"x"}}, superuser(invalid)},
+		{"GET", "/admin/os-images", nil, superuser(ok)},
+		{"GET", "/admin/os-images/new", nil, superuser(ok)},
+		{"POST", "/admin/os-images/new", url.Values{"id": {"Bad ID"}, "secrets": {"img_passwd=x"}}, superuser(invalid)},
+		{"GET", "/admin/os-images/debian-12/edit", nil, superuser(ok)},
+		{"POST", "/admin/os-images/debian-12/edit", url.Values{"description": {""}, "remove_secrets": {"1"}}, superuser(invalid)},
+		{"GET", "/admin/os-images/debian-12/delete", nil, superuser(ok)},
+		{"POST", "/admin/os-images/debian-12/delete", nil, superuser(conflict)},
 	}
 	for _, c := range cases {
 		for _, role := range appRoles {
@@ -437,6 +458,15 @@ func TestApplicationPagesAuthorizationMatrix(t *testing.T) {
 	}
 	if got := f.application(t, id); got.Status != store.AppPending {
 		t.Errorf("the matrix changed the application: %s", got.Status)
+	}
+	if n := f.count(t, "applications"); n != 1 {
+		t.Errorf("the matrix filed applications: %d, want 1", n)
+	}
+	if n := f.count(t, "os_images"); n != imagesBefore {
+		t.Errorf("the matrix changed the catalogue: %d images, want %d", n, imagesBefore)
+	}
+	if im, err := f.store.OSImage(context.Background(), "debian-12"); err != nil || !im.UpdatedAt.Equal(imageBefore.UpdatedAt) {
+		t.Errorf("the matrix changed the image debian-12 (%v)", err)
 	}
 	// The SSH-key URL's token never reaches the logs.
 	if strings.Contains(f.logs.String(), strings.Repeat("A", 43)) {
@@ -458,13 +488,15 @@ func TestApplicationPagesAuthorizationMatrix(t *testing.T) {
 
 	// Every application route is in the matrix.
 	n := 0
-	err := chi.Walk(f.site.Handler().(chi.Routes), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
-		if !strings.HasPrefix(route, "/applications") {
+	err = chi.Walk(f.site.Handler().(chi.Routes), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		if !strings.HasPrefix(route, "/applications") && !strings.HasPrefix(route, "/admin/applications") &&
+			!strings.HasPrefix(route, "/admin/os-images") {
 			return nil
 		}
 		n++
 		expr := regexp.QuoteMeta(route)
 		expr = strings.ReplaceAll(expr, regexp.QuoteMeta("{id:[0-9]+}"), "[0-9]+")
+		expr = strings.ReplaceAll(expr, regexp.QuoteMeta("{id}"), "[^/]+")
 		expr = strings.ReplaceAll(expr, regexp.QuoteMeta("{token}"), "[^/]+")
 		re := regexp.MustCompile("^" + method + " " + expr + "$")
 		for _, c := range cases {
@@ -479,7 +511,7 @@ func TestApplicationPagesAuthorizationMatrix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n < 10 {
+	if n < 19 {
 		t.Errorf("found only %d application routes", n)
 	}
 }

@@ -50,8 +50,9 @@ func (p *Page) IsHelpdesk() bool { return p.User != nil && p.Role >= auth.RoleHe
 // IsAdmin reports whether the user sees the administrator navigation.
 func (p *Page) IsAdmin() bool { return p.User != nil && p.Role == auth.RoleAdmin }
 
-// loadTemplates parses layout.html with each page under pages/. A missing or
-// broken template stops the program at start.
+// loadTemplates parses layout.html and the shared pieces under partials/
+// with each page under pages/. A missing or broken template stops the
+// program at start.
 func (s *Server) loadTemplates() (map[string]*template.Template, error) {
 	fsys := ganetimgr.Templates()
 	funcs := template.FuncMap{
@@ -61,7 +62,7 @@ func (s *Server) loadTemplates() (map[string]*template.Template, error) {
 		"statusLabel": statusLabel,
 		"appPath":     applicationPathOf,
 	}
-	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(fsys, "layout.html")
+	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(fsys, "layout.html", "partials/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: templates: %w", err)
 	}
@@ -84,7 +85,8 @@ func (s *Server) loadTemplates() (map[string]*template.Template, error) {
 		"account_profile", "account_password", "account_email", "account_email_confirm", "account_keys",
 		"admin_users", "admin_user", "admin_user_delete", "admin_groups", "admin_group_new", "admin_group",
 		"admin_group_delete", "admin_orgs", "admin_org_form", "admin_org_delete",
-		"application_new", "application_list", "application_show"} {
+		"application_new", "application_list", "application_show",
+		"admin_application_fast", "admin_os_images", "admin_os_image_form", "admin_os_image_delete"} {
 		if pages[required] == nil {
 			return nil, fmt.Errorf("web: templates: page %q missing", required)
 		}

@@ -150,6 +150,22 @@ func (s *Server) routes() http.Handler {
 				r.Post("/admin/organizations/{id:[0-9]+}/delete", s.adminOrgsDelete)
 				// (end of account administration routes)
 
+				// Instance applications, administrators (admin_application_*.go,
+				// admin_os_images_*.go): creating a VM directly on a cluster
+				// allowing fast creation, recorded as the administrator's
+				// application; the operating system catalogue, whose secret OS
+				// parameters are write-only.
+				r.Get("/admin/applications/fast", s.adminApplicationFastNew)
+				r.Post("/admin/applications/fast", s.adminApplicationFastCreate)
+				r.Get("/admin/os-images", s.adminOSImagesList)
+				r.Get("/admin/os-images/new", s.adminOSImagesNew)
+				r.Post("/admin/os-images/new", s.adminOSImagesCreate)
+				r.Get("/admin/os-images/{id}/edit", s.adminOSImagesEdit)
+				r.Post("/admin/os-images/{id}/edit", s.adminOSImagesUpdate)
+				r.Get("/admin/os-images/{id}/delete", s.adminOSImagesDeleteConfirm)
+				r.Post("/admin/os-images/{id}/delete", s.adminOSImagesDelete)
+				// (end of application administration routes)
+
 				// Clusters: adding one in pin mode is two POSTs (fetch the
 				// certificate, then confirm it); GET pages never call a cluster.
 				r.Get("/admin/clusters", s.clusterList)

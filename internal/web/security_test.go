@@ -271,6 +271,11 @@ func TestGETRoutesDoNotWrite(t *testing.T) {
 	}
 	// Application 1, of user1 (application_*.go routes).
 	h.applicationOf(u1, "vm1.example.org", org.ID)
+	// OS image "1" (admin_os_images_*.go routes).
+	if _, err := h.store.CreateOSImage(ctx, store.OSImageInput{ID: "1", Description: "Image 1",
+		Provider: "noop", Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
 	// The fingerprint must see a write, or this test proves nothing.
 	probe := dbFingerprint(t, h)
 	h.user("probe", "correct horse battery", false)

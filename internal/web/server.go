@@ -254,8 +254,11 @@ func New(d Deps) (*Server, error) {
 // Handler returns the HTTP handler of the whole site.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// SweepSessions deletes expired sessions every interval until ctx ends.
-func (s *Server) SweepSessions(ctx context.Context, interval time.Duration) {
+// Sweep removes, every interval until ctx ends, what has expired: web
+// sessions, registrations whose address was never confirmed within the
+// activation period (their username and address become free again), and
+// account tokens (only hashes) that expired more than a week ago.
+func (s *Server) Sweep(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -263,11 +266,29 @@ func (s *Server) SweepSessions(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if n, err := s.store.DeleteExpiredSessions(ctx); err != nil {
-				s.log.Warn("session sweep failed", "err", err)
-			} else if n > 0 {
-				s.log.Debug("expired sessions deleted", "count", n)
-			}
+			s.sweepOnce(ctx, s.now())
+		}
+	}
+}
+
+// sweepOnce is one round of Sweep at time now.
+func (s *Server) sweepOnce(ctx context.Context, now time.Time) {
+	for _, job := range []struct {
+		what string
+		run  func() (int64, error)
+	}{
+		{"expired sessions", func() (int64, error) { return s.store.DeleteExpiredSessions(ctx) }},
+		{"abandoned registrations", func() (int64, error) {
+			return s.store.DeleteAbandonedRegistrations(ctx, now.Add(-s.accountPolicy().ActivationTTL))
+		}},
+		{"stale account tokens", func() (int64, error) {
+			return s.store.DeleteStaleAccountTokens(ctx, now.Add(-7*24*time.Hour))
+		}},
+	} {
+		if n, err := job.run(); err != nil {
+			s.log.Warn("sweep failed", "what", job.what, "err", err)
+		} else if n > 0 {
+			s.log.Info("swept", "what", job.what, "count", n)
 		}
 	}
 }
