@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"net/http"
@@ -65,9 +64,18 @@ func TestBrowserSelfService(t *testing.T) {
 	if got := b.text("#login-error"); !strings.Contains(got, "awaiting approval") {
 		t.Errorf("#login-error %q", got)
 	}
-	if _, err := h.store.ApproveUser(context.Background(), mustUser(t, h, "zoe").ID, 0); err != nil {
-		t.Fatal(err)
+	// An administrator approves the registration in the browser; the
+	// outcome is mailed.
+	h.user("root", goodPassword, true)
+	b.loginAs("root", goodPassword)
+	b.open("/admin/users?filter=pending")
+	b.click(`tr[data-user="zoe"] a`)
+	b.click("#approve")
+	b.wantText("#user-state", "Active")
+	if m := box.one("zoe@example.org"); !strings.Contains(m.Text, "/login") {
+		t.Errorf("approval mail without the login link: %q", m.Text)
 	}
+	b.click("#logout")
 	b.loginAs("zoe", goodPassword)
 	b.wantAt("/")
 	if got := b.text("#welcome"); !strings.Contains(got, "Welcome!") {
