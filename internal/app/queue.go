@@ -9,7 +9,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/ganetimgr/ganetimgr/internal/applications"
 	"github.com/ganetimgr/ganetimgr/internal/config"
@@ -65,21 +64,13 @@ func newJobQueue(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, st *
 		return nil, err
 	}
 	submit := applications.NewSubmitWorker(applications.WorkerOptions{})
-	workers := river.NewWorkers()
-	if err := river.AddWorkerSafely(workers, mail.NewWorker(store.New(pool), sender, mail.WorkerOptions{Logger: log})); err != nil {
-		return nil, fmt.Errorf("app: job queue: %w", err)
-	}
-	if err := river.AddWorkerSafely(workers, submit); err != nil {
-		return nil, fmt.Errorf("app: job queue: %w", err)
-	}
-	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
-		Queues:               map[string]river.QueueConfig{mail.Queue: {MaxWorkers: 4}, applications.Queue: {MaxWorkers: 4}},
-		Workers:              workers,
-		RescueStuckJobsAfter: queueRescueAfter,
-		Logger:               log.With("component", "queue"),
-	})
+	client, err := mail.NewQueueClient(pool, sender, mail.QueueOptions{Logger: log, RescueStuckJobsAfter: queueRescueAfter,
+		Extra: func(workers *river.Workers, queues map[string]river.QueueConfig) error {
+			queues[applications.Queue] = river.QueueConfig{MaxWorkers: 4}
+			return river.AddWorkerSafely(workers, submit)
+		}})
 	if err != nil {
-		return nil, fmt.Errorf("app: job queue: %w", err)
+		return nil, err
 	}
 	outbox, err := mail.NewOutbox(st, client, bundle, mail.Options{BaseURL: cfg.BaseURL, From: cfg.Mail.From, Admins: cfg.Mail.AdminEmails})
 	if err != nil {

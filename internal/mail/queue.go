@@ -29,6 +29,10 @@ type QueueOptions struct {
 	FetchPollInterval time.Duration
 	// Worker configures the mail worker; its Logger defaults to Logger.
 	Worker WorkerOptions
+	// Extra, when set, adds the process's other workers and their queues
+	// (the serving process adds the application submission worker), so
+	// that one client works every queue.
+	Extra func(workers *river.Workers, queues map[string]river.QueueConfig) error
 }
 
 // NewQueueClient returns a river client on pool that works the mail queue:
@@ -52,8 +56,14 @@ func NewQueueClient(pool *pgxpool.Pool, sender Sender, o QueueOptions) (*river.C
 	if err := river.AddWorkerSafely(workers, NewWorker(store.New(pool), sender, o.Worker)); err != nil {
 		return nil, fmt.Errorf("mail: job queue: %w", err)
 	}
+	queues := map[string]river.QueueConfig{Queue: {MaxWorkers: o.MaxWorkers}}
+	if o.Extra != nil {
+		if err := o.Extra(workers, queues); err != nil {
+			return nil, fmt.Errorf("mail: job queue: %w", err)
+		}
+	}
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
-		Queues:               map[string]river.QueueConfig{Queue: {MaxWorkers: o.MaxWorkers}},
+		Queues:               queues,
 		Workers:              workers,
 		RescueStuckJobsAfter: o.RescueStuckJobsAfter,
 		FetchPollInterval:    o.FetchPollInterval,
