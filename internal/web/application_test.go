@@ -515,3 +515,30 @@ func TestApplicationPagesAuthorizationMatrix(t *testing.T) {
 		t.Errorf("found only %d application routes", n)
 	}
 }
+
+// TestPendingBadgeOnCachedPages: the reviewers' pending-application count
+// is part of the cached instance list's key, so a new application shows on
+// a page already cached (within the cluster-state bound), and it goes away
+// once the application is decided.
+func TestPendingBadgeOnCachedPages(t *testing.T) {
+	h := newCachedHarness(t, cachedOptions())
+	f := newAppFixture(t, h)
+	rev := f.clients["rev"]
+	for range 2 { // the second view comes from the page cache
+		if r := rev.get("/instances/"); strings.Contains(r.body, `id="nav-pending"`) {
+			t.Fatal("a badge with nothing pending")
+		}
+	}
+	id := f.create(t, "badge.example.org")
+	time.Sleep(cacheBound + 100*time.Millisecond)
+	if r := rev.get("/instances/"); !strings.Contains(r.body, `id="nav-pending"`) {
+		t.Fatal("the cached list does not show the new application")
+	}
+	if r := rev.post(fmt.Sprintf("/applications/%d/discard", id), url.Values{}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("discard: %d", r.StatusCode)
+	}
+	time.Sleep(cacheBound + 100*time.Millisecond)
+	if r := rev.get("/instances/"); strings.Contains(r.body, `id="nav-pending"`) {
+		t.Error("the badge stays after the application was decided")
+	}
+}

@@ -20,6 +20,7 @@ import (
 // snapshot at once (invalidate).
 type cacheState struct {
 	statuses    []*store.SyncStatus
+	pendingApps int    // applications awaiting review (the reviewers' badge)
 	networks    string // DeclaredNetworksVersion
 	pc          *pageContext
 	dataVersion string // every cluster's id, slug, flags and data version
@@ -102,6 +103,9 @@ func (s *Server) loadState(ctx context.Context) (*cacheState, error) {
 	}
 	if st.statuses == nil {
 		st.statuses = []*store.SyncStatus{}
+	}
+	if st.pendingApps, err = s.store.PendingApplicationCount(ctx); err != nil {
+		return nil, err
 	}
 	if st.networks, err = s.store.DeclaredNetworksVersion(ctx); err != nil {
 		return nil, err

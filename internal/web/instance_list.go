@@ -232,8 +232,9 @@ func (s *Server) instanceList(w http.ResponseWriter, r *http.Request) {
 // instanceListKey is the page cache key of an instance list request: the
 // viewer (user id, name, role, whether they see everything, their groups),
 // the request URI (all query parameters, raw: the page links back to it),
-// the language, the clusters' data versions, the declared networks, and the
-// stale-cluster banner as shown. A request with flashes to show is not
+// the language, the clusters' data versions, the declared networks, the
+// reviewers' pending-application badge, and the stale-cluster banner as
+// shown. A request with flashes to show is not
 // cached (cacheable is false), nor is an overlong URI.
 func (s *Server) instanceListKey(r *http.Request, cs *cacheState) (key string, cacheable bool) {
 	e := principalEntryFrom(r.Context())
@@ -245,7 +246,7 @@ func (s *Server) instanceListKey(r *http.Request, cs *cacheState) (key string, c
 	k.add("instances", uri, s.localizerFrom(r).Lang())
 	k.addInt(e.p.User.ID)
 	k.add(e.p.User.Username, strconv.Itoa(int(e.p.Role())), strconv.FormatBool(e.p.Can(auth.ViewInstances)), e.groups)
-	k.add(cs.dataVersion, cs.networks)
+	k.add(cs.dataVersion, cs.networks, strconv.Itoa(s.pendingApplications(r)))
 	s.addBannerKey(&k, r)
 	return k.String(), true
 }
@@ -263,7 +264,7 @@ func (s *Server) addBannerKey(k *pageKey, r *http.Request) {
 // everything else the page shows: the viewer as the layout shows them (id,
 // name, role, column set), the language, the query without its cursors,
 // the total, whether there are rows, the clusters' data versions (the
-// cluster filter) and the banner.
+// cluster filter), the reviewers' pending-application badge and the banner.
 func (s *Server) instanceListFrame(w http.ResponseWriter, r *http.Request, d *instanceListData, cs *cacheState) (*pageFrame, error) {
 	p := principalFrom(r)
 	var k pageKey
@@ -271,7 +272,7 @@ func (s *Server) instanceListFrame(w http.ResponseWriter, r *http.Request, d *in
 	k.addInt(p.User.ID)
 	k.add(p.User.Username, strconv.Itoa(int(p.Role())), strconv.FormatBool(d.Wide), d.Query.values().Encode())
 	k.addInt(int64(d.Total))
-	k.add(strconv.FormatBool(len(d.RowHTML) > 0), cs.dataVersion)
+	k.add(strconv.FormatBool(len(d.RowHTML) > 0), cs.dataVersion, strconv.Itoa(s.pendingApplications(r)))
 	s.addBannerKey(&k, r)
 	key := k.String()
 	if f, ok := s.frames.get(key); ok {
