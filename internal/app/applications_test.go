@@ -2,8 +2,6 @@ package app_test
 
 import (
 	"context"
-	"io"
-	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -14,7 +12,6 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	ganetimgr "github.com/ganetimgr/ganetimgr"
-	"github.com/ganetimgr/ganetimgr/internal/app"
 	"github.com/ganetimgr/ganetimgr/internal/applications"
 	"github.com/ganetimgr/ganetimgr/internal/auth"
 	"github.com/ganetimgr/ganetimgr/internal/config"
@@ -98,29 +95,9 @@ func TestServeCreatesApprovedVM(t *testing.T) {
 	}
 	ann, rev := mkUser("ann"), mkUser("rev", string(auth.ChangeApplication))
 
-	logs := &lockedBuffer{}
-	sctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- app.Serve(sctx, cfg, app.NewLogger(cfg, logs), "test", io.Discard) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get("http://" + web + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server not ready: %v\n%s", err, logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	logs, stop := serveUntilReady(t, ctx, cfg, web)
 	// The serving process syncs the cluster into the cache.
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		s, err := st.ClusterSyncStatus(ctx, clusterID)
 		if err == nil && !s.LastSuccessAt.IsZero() {
@@ -176,11 +153,9 @@ func TestServeCreatesApprovedVM(t *testing.T) {
 	if in, ok := fake.Instance("vm1.example.org"); !ok || !in.Running || in.MaxMem != 512 {
 		t.Errorf("instance: %+v", in)
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Errorf("Serve: %v", err)
 	}
-	done <- nil // for the cleanup
 	if l := logs.String(); !strings.Contains(l, `"msg":"VM created"`) || strings.Contains(l, `"level":"ERROR"`) {
 		t.Errorf("logs:\n%s", l)
 	}

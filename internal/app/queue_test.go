@@ -2,8 +2,6 @@ package app_test
 
 import (
 	"context"
-	"io"
-	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -15,7 +13,6 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	ganetimgr "github.com/ganetimgr/ganetimgr"
-	"github.com/ganetimgr/ganetimgr/internal/app"
 	"github.com/ganetimgr/ganetimgr/internal/config"
 	"github.com/ganetimgr/ganetimgr/internal/i18n"
 	"github.com/ganetimgr/ganetimgr/internal/mail"
@@ -77,28 +74,7 @@ func TestServeSendsQueuedMail(t *testing.T) {
 	}
 	enqueue("early")
 
-	logs := &lockedBuffer{}
-	sctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- app.Serve(sctx, cfg, app.NewLogger(cfg, logs), "test", io.Discard) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get("http://" + web + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server not ready: %v\n%s", err, logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	logs, stop := serveUntilReady(t, ctx, cfg, web)
 	smtp.WaitMessages(t, 1, 15*time.Second)
 	enqueue("late")
 	msgs := smtp.WaitMessages(t, 2, 15*time.Second)
@@ -109,16 +85,16 @@ func TestServeSendsQueuedMail(t *testing.T) {
 		}
 	}
 
-	cancel()
+	stopped := make(chan error, 1)
+	go func() { stopped <- stop() }()
 	select {
-	case err := <-done:
+	case err := <-stopped:
 		if err != nil {
 			t.Errorf("Serve: %v", err)
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("Serve did not return")
 	}
-	done <- nil // for the cleanup
 	if l := logs.String(); !strings.Contains(l, `"msg":"mail sent"`) || strings.Contains(l, `"level":"ERROR"`) {
 		t.Errorf("logs:\n%s", l)
 	}

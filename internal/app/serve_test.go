@@ -140,3 +140,38 @@ func TestServeMetricsAndGracefulShutdown(t *testing.T) {
 		t.Error("still accepting connections after shutdown")
 	}
 }
+
+// serveUntilReady runs app.Serve with cfg and waits until its listener web
+// answers /readyz. It returns the server's log and stop, which ends Serve
+// and returns its error (called at the end of the test if not before).
+func serveUntilReady(t *testing.T, ctx context.Context, cfg *config.Config, web string) (logs *lockedBuffer, stop func() error) {
+	t.Helper()
+	logs = &lockedBuffer{}
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- app.Serve(sctx, cfg, app.NewLogger(cfg, logs), "test", io.Discard) }()
+	var once sync.Once
+	var serveErr error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			serveErr = <-done
+		})
+		return serveErr
+	}
+	t.Cleanup(func() { _ = stop() })
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get("http://" + web + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return logs, stop
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server not ready: %v\n%s", err, logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
