@@ -86,9 +86,11 @@ const (
 	// killWait is how long Stop waits after an immediate shutdown before
 	// killing the server.
 	killWait = 5 * time.Second
-	// portAttempts is how often Start retries with a new free port when the
-	// picked one was taken in the meantime.
-	portAttempts = 3
+	// portAttempts is how often Start tries postgres when it fails for a
+	// passing reason: the picked port taken in the meantime (a new free port
+	// is picked), or the shared memory or lock of a server killed just
+	// before still held by its exiting children (tried again after a pause).
+	portAttempts = 5
 )
 
 // Options configures Start.
@@ -573,7 +575,7 @@ func (s *Server) launch(ctx context.Context) (retry bool, err error) {
 		// just before still held by its exiting children (which may exit
 		// before postgres logs why): worth another try.
 		retry = strings.Contains(tail, "could not bind") || strings.Contains(tail, "already in use") ||
-			strings.Contains(tail, "already exists") || tail == ""
+			strings.Contains(tail, "still in use") || strings.Contains(tail, "already exists") || tail == ""
 		return retry, fmt.Errorf("%w; server log %s:\n%s", err, s.logPath, tail)
 	}
 	return false, nil
