@@ -71,6 +71,39 @@ type Config struct {
 	Accounts Accounts
 	// Applications holds the limits of instance applications.
 	Applications Applications
+	// Instances holds the settings of instance actions.
+	Instances Instances
+	// AuditRetention is how long audit log entries are kept; 0 keeps them
+	// forever.
+	AuditRetention time.Duration
+	// OAuth holds the OAuth2 provider and API settings.
+	OAuth OAuth
+}
+
+// How destructive instance actions (reinstall, rename, destroy) are
+// confirmed (Instances.Confirm).
+const (
+	// ConfirmMail mails a single-use link that expires (ganetimgr's way).
+	ConfirmMail = "mail"
+	// ConfirmPassword asks for the user's password on the action's form.
+	ConfirmPassword = "password"
+)
+
+// Instances is the configuration of instance actions.
+type Instances struct {
+	// Confirm is ConfirmMail or ConfirmPassword.
+	Confirm string
+	// ConfirmTTL is how long a mailed confirmation link stays valid.
+	ConfirmTTL time.Duration
+}
+
+// OAuth is the configuration of the OAuth2 provider and the JSON API.
+type OAuth struct {
+	// TokenLifetime is how long an access token stays valid.
+	TokenLifetime time.Duration
+	// CORSOrigins are the origins allowed to call the JSON API from a
+	// browser (exact "scheme://host[:port]"); empty allows none.
+	CORSOrigins []string
 }
 
 // Applications is the configuration of instance applications: what users
@@ -209,6 +242,11 @@ func Variables() []Var {
 		{"GANETIMGR_APP_DISK_MAX_GB", "50", false, "Largest disk in GB a user may ask for in an application (at least GANETIMGR_APP_DISK_MIN_GB, at most 65536)."},
 		{"GANETIMGR_APP_CONTACT", "either", false, "What an application names besides the applicant: `either` an organization or an administrative contact (name, e-mail, phone), `organization`, or `contact`."},
 		{"GANETIMGR_APP_START", "true", false, "Start a VM as soon as it is created from an approved application."},
+		{"GANETIMGR_ACTION_CONFIRM", "mail", false, "How reinstall, rename and destroy are confirmed: `mail` sends a single-use link to the user's address, `password` asks for the user's password on the action's form."},
+		{"GANETIMGR_ACTION_CONFIRM_DAYS", "7", false, "Days a mailed confirmation link of reinstall, rename or destroy stays valid (1 to 30)."},
+		{"GANETIMGR_AUDIT_RETENTION_DAYS", "365", false, "Days audit log entries are kept (0 keeps them forever, at most 3650)."},
+		{"GANETIMGR_OAUTH_TOKEN_DAYS", "70", false, "Days an OAuth2 access token stays valid (1 to 3650)."},
+		{"GANETIMGR_API_CORS_ORIGINS", "(none)", false, "Comma-separated origins (`https://tools.example.org`) whose pages may call the JSON API (`/instances/list/`, `/user/details/`) from a browser."},
 	}
 }
 
@@ -307,6 +345,15 @@ func Load(getenv func(string) string, readFile func(string) ([]byte, error)) (*C
 	c.SyncStaleAfter = l.integer("GANETIMGR_SYNC_STALE_AFTER", 3, 1, 100)
 	c.Accounts = l.accounts()
 	c.Applications = l.applications()
+	c.Instances = Instances{
+		Confirm:    l.oneOf("GANETIMGR_ACTION_CONFIRM", ConfirmMail, ConfirmMail, ConfirmPassword),
+		ConfirmTTL: time.Duration(l.integer("GANETIMGR_ACTION_CONFIRM_DAYS", 7, 1, 30)) * 24 * time.Hour,
+	}
+	c.AuditRetention = time.Duration(l.integer("GANETIMGR_AUDIT_RETENTION_DAYS", 365, 0, 3650)) * 24 * time.Hour
+	c.OAuth = OAuth{
+		TokenLifetime: time.Duration(l.integer("GANETIMGR_OAUTH_TOKEN_DAYS", 70, 1, 3650)) * 24 * time.Hour,
+		CORSOrigins:   l.origins("GANETIMGR_API_CORS_ORIGINS"),
+	}
 	if len(l.errs) > 0 {
 		return nil, errors.Join(l.errs...)
 	}
@@ -542,6 +589,27 @@ func loopbackHost(host string) bool {
 	}
 	a, err := netip.ParseAddr(host)
 	return err == nil && a.IsLoopback()
+}
+
+// origins reads a comma-separated list of web origins
+// ("scheme://host[:port]", http or https, nothing after the host).
+func (l *loader) origins(name string) []string {
+	v := l.str(name, "")
+	if v == "" {
+		return nil
+	}
+	var out []string
+	for _, part := range strings.Split(v, ",") {
+		part = strings.TrimSpace(part)
+		u, err := url.Parse(part)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+			l.fail(name, fmt.Sprintf("%q is not an origin such as https://tools.example.org", part))
+			continue
+		}
+		out = append(out, u.Scheme+"://"+strings.ToLower(u.Host))
+	}
+	return out
 }
 
 // accounts reads the registration and account-link variables.
