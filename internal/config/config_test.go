@@ -91,6 +91,12 @@ func TestInvalidSettingsNameTheVariable(t *testing.T) {
 		{map[string]string{"GANETIMGR_SYNC_INTERVAL": "2h"}, "GANETIMGR_SYNC_INTERVAL", "between 5s and 1h"},
 		{map[string]string{"GANETIMGR_SYNC_STALE_AFTER": "0"}, "GANETIMGR_SYNC_STALE_AFTER", "1 to 100"},
 		{map[string]string{"GANETIMGR_SYNC_STALE_AFTER": "x"}, "GANETIMGR_SYNC_STALE_AFTER", "1 to 100"},
+		{map[string]string{"GANETIMGR_ACTION_CONFIRM": "none"}, "GANETIMGR_ACTION_CONFIRM", "mail, password"},
+		{map[string]string{"GANETIMGR_ACTION_CONFIRM_DAYS": "31"}, "GANETIMGR_ACTION_CONFIRM_DAYS", "1 to 30"},
+		{map[string]string{"GANETIMGR_AUDIT_RETENTION_DAYS": "-1"}, "GANETIMGR_AUDIT_RETENTION_DAYS", "0 to 3650"},
+		{map[string]string{"GANETIMGR_OAUTH_TOKEN_DAYS": "0"}, "GANETIMGR_OAUTH_TOKEN_DAYS", "1 to 3650"},
+		{map[string]string{"GANETIMGR_API_CORS_ORIGINS": "https://ok.example.org,https://x.example.org/path"}, "GANETIMGR_API_CORS_ORIGINS", "https://x.example.org/path"},
+		{map[string]string{"GANETIMGR_API_CORS_ORIGINS": "*"}, "GANETIMGR_API_CORS_ORIGINS", "not an origin"},
 	}
 	for _, tc := range cases {
 		_, err := load(tc.env)
@@ -178,5 +184,32 @@ func TestREADMEConfigTable(t *testing.T) {
 	}
 	if !strings.Contains(string(b), want.String()) {
 		t.Errorf("README.md's configuration table is out of date; it should read:\n%s", want.String())
+	}
+}
+
+func TestInstanceAuditAndOAuthSettings(t *testing.T) {
+	c, err := load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := 24 * time.Hour
+	if c.Instances.Confirm != ConfirmMail || c.Instances.ConfirmTTL != 7*day || c.AuditRetention != 365*day ||
+		c.OAuth.TokenLifetime != 70*day || len(c.OAuth.CORSOrigins) != 0 {
+		t.Errorf("defaults: %+v %v %+v", c.Instances, c.AuditRetention, c.OAuth)
+	}
+	c, err = load(map[string]string{
+		"GANETIMGR_ACTION_CONFIRM":       "password",
+		"GANETIMGR_ACTION_CONFIRM_DAYS":  "2",
+		"GANETIMGR_AUDIT_RETENTION_DAYS": "0",
+		"GANETIMGR_OAUTH_TOKEN_DAYS":     "1",
+		"GANETIMGR_API_CORS_ORIGINS":     "https://Tools.Example.org, http://127.0.0.1:3000/",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Instances.Confirm != ConfirmPassword || c.Instances.ConfirmTTL != 2*day || c.AuditRetention != 0 ||
+		c.OAuth.TokenLifetime != day ||
+		strings.Join(c.OAuth.CORSOrigins, " ") != "https://tools.example.org http://127.0.0.1:3000" {
+		t.Errorf("settings: %+v %v %+v", c.Instances, c.AuditRetention, c.OAuth)
 	}
 }
