@@ -381,7 +381,16 @@ func (s *Server) lockDataDir() error {
 		f.Close()
 		return err
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	// A process forking in this program (to start any command) holds a
+	// copy of every descriptor, the lock's too, until it execs; a lock
+	// released just now may still be held that way for a moment, so a busy
+	// lock is tried again for a second before it counts as taken.
+	err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+	for i := 0; i < 20 && errors.Is(err, syscall.EWOULDBLOCK); i++ {
+		time.Sleep(50 * time.Millisecond)
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+	}
+	if err != nil {
 		owner, _ := io.ReadAll(io.LimitReader(f, 32))
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
