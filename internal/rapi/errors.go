@@ -265,6 +265,28 @@ type JobError struct {
 	Code string
 }
 
+// Summary is the failure as a person reads it, without the package
+// prefix: Ganeti's error class, message and code ("OpPrereqError: ...
+// (wrong_input)"), or that the job was canceled.
+func (e *JobError) Summary() string {
+	if e.Status == JobStatusCanceled {
+		if e.Message != "" {
+			return "The Ganeti job was canceled: " + e.Message
+		}
+		return "The Ganeti job was canceled."
+	}
+	var b strings.Builder
+	if e.Class != "" {
+		b.WriteString(e.Class)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Message)
+	if e.Code != "" {
+		b.WriteString(" (" + e.Code + ")")
+	}
+	return b.String()
+}
+
 // Error formats the failure for logs and flash messages.
 func (e *JobError) Error() string {
 	if e.Status == JobStatusCanceled {
