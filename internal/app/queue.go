@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/ganetimgr/ganetimgr/internal/applications"
+	"github.com/ganetimgr/ganetimgr/internal/audit"
 	"github.com/ganetimgr/ganetimgr/internal/config"
 	"github.com/ganetimgr/ganetimgr/internal/i18n"
 	"github.com/ganetimgr/ganetimgr/internal/mail"
@@ -94,7 +95,7 @@ func (q *jobQueue) applications(cfg *config.Config, st *store.Store, passwords *
 	}
 	svc, err := applications.New(applications.Deps{Store: st, Mail: q.outbox, Queue: q.client,
 		Clients: applications.NewClients(passwords, 0, 0), Secrets: secrets, Refresh: refresh,
-		Config: cfg.Applications, BaseURL: cfg.BaseURL, TagPrefix: cfg.TagPrefix, Logger: q.log})
+		Audit: audit.New(st), Config: cfg.Applications, BaseURL: cfg.BaseURL, TagPrefix: cfg.TagPrefix, Logger: q.log})
 	if err != nil {
 		return nil, err
 	}

@@ -73,4 +73,14 @@
 // created and the URL is young (DefaultKeyURLLifetime). Images may also
 // name img_personality accounts, which get the keys as authorized_keys
 // files, as ganetimgr did.
+//
+// # Audit
+//
+// With Deps.Audit every filing, decision (approve, refuse with its reason,
+// discard, submit and submit again, fast creation) and the submission
+// job's result (by the system, with the Ganeti job id) is written to the
+// audit log in the transaction of its status change, with the actor and
+// the client address the web layer put in the context (audit.WithAddr).
+// A reviewer's action tried without the permission is recorded as refused
+// (audit.go).
 package applications

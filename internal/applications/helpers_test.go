@@ -18,6 +18,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	ganetimgr "github.com/ganetimgr/ganetimgr"
+	"github.com/ganetimgr/ganetimgr/internal/audit"
 	"github.com/ganetimgr/ganetimgr/internal/auth"
 	"github.com/ganetimgr/ganetimgr/internal/clustersync"
 	"github.com/ganetimgr/ganetimgr/internal/config"
@@ -248,7 +249,7 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 		o.config(&appCfg)
 	}
 	h.svc, err = New(Deps{Store: h.st, Mail: outbox, Queue: h.queue, Clients: NewClients(passwords, 20*time.Second, 45*time.Second),
-		Secrets: h.secrets, Refresh: h.syncer.RefreshInstance, Config: appCfg, BaseURL: base, Logger: log,
+		Secrets: h.secrets, Refresh: h.syncer.RefreshInstance, Audit: audit.New(h.st), Config: appCfg, BaseURL: base, Logger: log,
 		FollowTimeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"github.com/ganetimgr/ganetimgr/internal/audit"
 	"github.com/ganetimgr/ganetimgr/internal/auth"
 	"github.com/ganetimgr/ganetimgr/internal/config"
 	"github.com/ganetimgr/ganetimgr/internal/i18n"
@@ -106,6 +107,9 @@ type Deps struct {
 	// Refresh, when set, re-reads one instance into the cluster cache
 	// (clustersync.Syncer.RefreshInstance); called once a VM is created.
 	Refresh func(ctx context.Context, clusterID int64, name string) error
+	// Audit, when set, records every decision in the audit log, in the
+	// transaction of the change (see audit.go); nil records nothing.
+	Audit *audit.Log
 	// Config holds the limits (GANETIMGR_APP_*).
 	Config config.Applications
 	// BaseURL is the site's public address, for the SSH-key URL.
@@ -130,6 +134,7 @@ type Service struct {
 	clients ClientSource
 	secrets *secretbox.Box
 	refresh func(ctx context.Context, clusterID int64, name string) error
+	audit   *audit.Log
 	limits  Limits
 	start   bool
 	base    string
@@ -170,7 +175,7 @@ func New(d Deps) (*Service, error) {
 		lim = DefaultLimits()
 	}
 	s := &Service{st: d.Store, mail: d.Mail, queue: d.Queue, clients: d.Clients, secrets: d.Secrets,
-		refresh: d.Refresh, limits: lim, start: d.Config.StartInstances,
+		refresh: d.Refresh, audit: d.Audit, limits: lim, start: d.Config.StartInstances,
 		base: strings.TrimSuffix(d.BaseURL.String(), "/"), codec: codec, log: d.Logger,
 		keyTTL: d.KeyURLLifetime, follow: d.FollowTimeout, osTTL: d.OSListTTL, osCache: map[int64]osEntry{}}
 	if s.log == nil {
@@ -283,7 +288,7 @@ func (s *Service) Apply(ctx context.Context, p *auth.Principal, f Form) (*store.
 				return err
 			}
 			return s.mailReceived(ctx, tx, id, p.User)
-		})
+		}, s.auditApp(ctx, p, 0, audit.ApplicationFile, audit.OK, nil, 0))
 	return a, hostnameConflict(err)
 }
 
@@ -514,7 +519,13 @@ func (s *Service) Approve(ctx context.Context, p *auth.Principal, id int64, r Re
 	if comment != "" {
 		tr.AdminComments = &comment
 	}
-	out, err := s.st.TransitionApplication(ctx, tr, s.submitTx(a.ID, p.User.ID))
+	// Approving a failed application submits it again.
+	action, describe := audit.ApplicationApprove, placed("", comment)
+	if a.Status == store.AppFailed {
+		action, describe = audit.ApplicationSubmit, placed("Submitted again after a failure.", comment)
+	}
+	out, err := s.st.TransitionApplication(ctx, tr, s.submitTx(a.ID, p.User.ID),
+		s.auditApp(ctx, p, a.ID, action, audit.OK, describe, 0))
 	return out, hostnameConflict(err)
 }
 
@@ -556,6 +567,11 @@ func (s *Service) Submit(ctx context.Context, p *auth.Principal, id int64) (*sto
 		if err := s.submitTx(a.ID, p.User.ID)(ctx, tx); err != nil {
 			return err
 		}
+		if then := s.auditApp(ctx, p, a.ID, audit.ApplicationSubmit, audit.OK, placed("", ""), 0); then != nil {
+			if err := then(ctx, tx); err != nil {
+				return err
+			}
+		}
 		var err error
 		out, err = s.st.ApplicationTx(ctx, tx, a.ID)
 		return err
@@ -569,6 +585,7 @@ func (s *Service) Submit(ctx context.Context, p *auth.Principal, id int64) (*sto
 // reviewable loads an application and checks that p may move it to to.
 func (s *Service) reviewable(ctx context.Context, p *auth.Principal, id int64, to Status) (*store.Application, error) {
 	if !CanReview(p) {
+		s.recordRefused(ctx, p, reviewAction(to), id, refusedReviewDetail)
 		return nil, ErrForbidden
 	}
 	a, err := s.st.Application(ctx, id)
@@ -601,7 +618,7 @@ func (s *Service) Refuse(ctx context.Context, p *auth.Principal, id int64, reaso
 		_, err = s.mail.EnqueueTx(ctx, tx, recipientOf(u), mail.ApplicationRefused{ID: a.ID, Hostname: a.Hostname,
 			Reason: reason, Path: ApplicationPath(a.ID)})
 		return err
-	})
+	}, s.auditApp(ctx, p, a.ID, audit.ApplicationRefuse, audit.OK, says(reason), 0))
 }
 
 // Discard closes an application silently (no mail); comment is optional.
@@ -615,7 +632,7 @@ func (s *Service) Discard(ctx context.Context, p *auth.Principal, id int64, comm
 		return nil, err
 	}
 	return s.st.TransitionApplication(ctx, store.ApplicationTransition{ID: a.ID, From: a.Status, To: store.AppDiscarded,
-		ActorID: p.User.ID, Comment: comment})
+		ActorID: p.User.ID, Comment: comment}, s.auditApp(ctx, p, a.ID, audit.ApplicationDiscard, audit.OK, says(comment), 0))
 }
 
 // FastCreate creates a VM directly on a cluster that allows it: the
@@ -623,6 +640,7 @@ func (s *Service) Discard(ctx context.Context, p *auth.Principal, id int64, comm
 // p, approved by p with the placement, and submitted, in one transaction.
 func (s *Service) FastCreate(ctx context.Context, p *auth.Principal, f Form, c PlacementChoice, comment string) (*store.Application, error) {
 	if _, ok := Allowed(Filed, store.AppApproved, RolesOf(p, nil)); !ok {
+		s.recordRefused(ctx, p, audit.ApplicationFast, 0, refusedReviewDetail)
 		return nil, ErrForbidden
 	}
 	images, err := s.Images(ctx, false)
@@ -649,7 +667,8 @@ func (s *Service) FastCreate(ctx context.Context, p *auth.Principal, f Form, c P
 		return nil, err
 	}
 	a, err := s.st.CreateApplication(ctx, store.NewApplication{ApplicantID: p.User.ID, Request: req, FastCreate: true,
-		Placement: pl, Comment: comment}, s.submitTx(0, p.User.ID))
+		Placement: pl, Comment: comment}, s.submitTx(0, p.User.ID),
+		s.auditApp(ctx, p, 0, audit.ApplicationFast, audit.OK, placed("", comment), 0))
 	return a, hostnameConflict(err)
 }
 

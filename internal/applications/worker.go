@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"github.com/ganetimgr/ganetimgr/internal/audit"
 	"github.com/ganetimgr/ganetimgr/internal/mail"
 	"github.com/ganetimgr/ganetimgr/internal/rapi"
 	"github.com/ganetimgr/ganetimgr/internal/store"
@@ -212,7 +213,7 @@ func (s *Service) run(ctx context.Context, a *store.Application, snooze time.Dur
 	case err == nil:
 		return s.settleCreated(ctx, a, c)
 	case errors.As(err, &je):
-		return s.settleFailed(ctx, a, int64(jobID), jobErrorText(je))
+		return s.settleFailed(ctx, a, int64(jobID), je.Summary())
 	case rapi.IsNotFound(err):
 		// The job is gone (archived): the VM tells how it ended.
 		inst, ierr := cl.Instance(ctx, a.Hostname)
@@ -377,27 +378,6 @@ func findCreateJob(jobs []rapi.Job, name, marker string) *rapi.Job {
 	return found
 }
 
-// jobErrorText is the message a failed application keeps: Ganeti's error
-// class, message and code.
-func jobErrorText(je *rapi.JobError) string {
-	if je.Status == rapi.JobStatusCanceled {
-		if je.Message != "" {
-			return "The Ganeti job was canceled: " + je.Message
-		}
-		return "The Ganeti job was canceled."
-	}
-	var b strings.Builder
-	if je.Class != "" {
-		b.WriteString(je.Class)
-		b.WriteString(": ")
-	}
-	b.WriteString(je.Message)
-	if je.Code != "" {
-		b.WriteString(" (" + je.Code + ")")
-	}
-	return b.String()
-}
-
 // maxBackendMessage bounds a stored failure message (in bytes, cut at a
 // character boundary).
 const maxBackendMessage = 8000
@@ -417,8 +397,9 @@ func boundMessage(s string) string {
 	return s[:cut] + "…"
 }
 
-// settleFailed fails the submission with msg and mails the administrators,
-// in one transaction. A submission settled by someone else is left alone.
+// settleFailed fails the submission with msg, mails the administrators and
+// records the failure in the audit log (by the system, with the job), in
+// one transaction. A submission settled by someone else is left alone.
 func (s *Service) settleFailed(ctx context.Context, a *store.Application, jobID int64, msg string) error {
 	msg = boundMessage(msg)
 	_, err := s.st.TransitionApplication(ctx, store.ApplicationTransition{ID: a.ID, From: store.AppSubmitted,
@@ -430,7 +411,7 @@ func (s *Service) settleFailed(ctx context.Context, a *store.Application, jobID 
 			_, err := s.mail.EnqueueAdminsTx(ctx, tx, mail.ApplicationFailed{ID: a.ID, Hostname: a.Hostname,
 				Cluster: a.ClusterSlug, JobID: jobID, Message: msg, Path: ApplicationPath(a.ID)})
 			return err
-		})
+		}, s.auditApp(ctx, nil, a.ID, audit.ApplicationCreate, audit.Failed, says(msg), jobID))
 	if err != nil {
 		return settledOK(err)
 	}
@@ -439,8 +420,9 @@ func (s *Service) settleFailed(ctx context.Context, a *store.Application, jobID 
 	return nil
 }
 
-// settleCreated marks the application created and mails the applicant and
-// the administrators in one transaction, then refreshes the instance in
+// settleCreated marks the application created, mails the applicant and
+// the administrators and records the creation in the audit log (by the
+// system, with the job) in one transaction, then refreshes the instance in
 // the cluster cache.
 func (s *Service) settleCreated(ctx context.Context, a *store.Application, c *store.Cluster) error {
 	_, err := s.st.TransitionApplication(ctx, store.ApplicationTransition{ID: a.ID, From: store.AppSubmitted,
@@ -461,7 +443,7 @@ func (s *Service) settleCreated(ctx context.Context, a *store.Application, c *st
 			}
 			_, err = s.mail.EnqueueAdminsTx(ctx, tx, m)
 			return err
-		})
+		}, s.auditApp(ctx, nil, a.ID, audit.ApplicationCreate, audit.OK, says("The virtual machine was created."), 0))
 	if err != nil {
 		return settledOK(err)
 	}

@@ -59,6 +59,8 @@ const (
 	ApplicationDiscard Action = "application.discard"
 	ApplicationSubmit  Action = "application.submit"
 	ApplicationFast    Action = "application.fast_create"
+	ApplicationFile    Action = "application.file"   // a user applied for a VM
+	ApplicationCreate  Action = "application.create" // the system created the VM (outcome: ok or failed)
 )
 
 // Actions lists every action code, for the log's filter.
@@ -66,7 +68,8 @@ func Actions() []Action {
 	return []Action{InstanceStart, InstanceShutdown, InstanceReboot, InstanceReinstall, InstanceRename,
 		InstanceDestroy, InstanceConfigure, InstanceOwnerAdd, InstanceOwnerDel, InstanceLock, InstanceUnlock,
 		InstanceIsolate, InstanceDeisolate, InstanceAllowFrom, InstanceConfirmReq, InstanceJobEnd,
-		ApplicationApprove, ApplicationRefuse, ApplicationDiscard, ApplicationSubmit, ApplicationFast}
+		ApplicationApprove, ApplicationRefuse, ApplicationDiscard, ApplicationSubmit, ApplicationFast,
+		ApplicationFile, ApplicationCreate}
 }
 
 // Actor is who acts and from where; the zero value is the system.

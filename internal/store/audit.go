@@ -23,6 +23,9 @@ type AuditEntry struct {
 	ApplicationID int64
 	JobID         int64
 	Detail        string
+	// InstanceCached is set by ListAudit (never written): the instance is
+	// in its cluster's cache now, so its page exists.
+	InstanceCached bool
 }
 
 func nullID(id int64) *int64 {

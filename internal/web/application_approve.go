@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/ganetimgr/ganetimgr/internal/applications"
+	"github.com/ganetimgr/ganetimgr/internal/audit"
 	"github.com/ganetimgr/ganetimgr/internal/i18n"
 )
 
@@ -14,7 +15,7 @@ import (
 // the creation job. A form error shows the review form again (422) and
 // nothing is written.
 func (s *Server) applicationApprove(w http.ResponseWriter, r *http.Request) {
-	if s.applicationsOff(w, r) || s.notReviewer(w, r) {
+	if s.applicationsOff(w, r) || s.notReviewer(w, r, audit.ApplicationApprove) {
 		return
 	}
 	if status, msg, err := parseForm(r); err != nil {

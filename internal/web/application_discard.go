@@ -5,13 +5,14 @@ import (
 	"strings"
 
 	"github.com/ganetimgr/ganetimgr/internal/applications"
+	"github.com/ganetimgr/ganetimgr/internal/audit"
 	"github.com/ganetimgr/ganetimgr/internal/i18n"
 )
 
 // applicationDiscard closes an application without mailing anyone; the
 // comment is optional.
 func (s *Server) applicationDiscard(w http.ResponseWriter, r *http.Request) {
-	if s.applicationsOff(w, r) || s.notReviewer(w, r) {
+	if s.applicationsOff(w, r) || s.notReviewer(w, r, audit.ApplicationDiscard) {
 		return
 	}
 	if status, msg, err := parseForm(r); err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/ganetimgr/ganetimgr/internal/applications"
+	"github.com/ganetimgr/ganetimgr/internal/audit"
 	"github.com/ganetimgr/ganetimgr/internal/i18n"
 	"github.com/ganetimgr/ganetimgr/internal/store"
 )
@@ -31,9 +32,12 @@ func (s *Server) applicationsOff(w http.ResponseWriter, r *http.Request) bool {
 
 // notReviewer answers 404 to a user who does not review applications
 // (change_application) and reports whether it did, so the reviewer
-// actions reveal nothing, not even a form error, to anyone else.
-func (s *Server) notReviewer(w http.ResponseWriter, r *http.Request) bool {
-	if !applications.CanReview(principalFrom(r)) {
+// actions reveal nothing, not even a form error, to anyone else. The
+// attempt (action on the URL's application) is recorded in the audit log
+// as refused.
+func (s *Server) notReviewer(w http.ResponseWriter, r *http.Request, action audit.Action) bool {
+	if p := principalFrom(r); !applications.CanReview(p) {
+		s.apps.RecordRefusedReview(r.Context(), p, action, applicationIDFrom(r))
 		s.errorPage(w, r, http.StatusNotFound, i18n.M("applications.error.not_found"))
 		return true
 	}

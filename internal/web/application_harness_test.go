@@ -12,6 +12,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/ganetimgr/ganetimgr/internal/applications"
+	"github.com/ganetimgr/ganetimgr/internal/audit"
 	"github.com/ganetimgr/ganetimgr/internal/clustersync"
 	"github.com/ganetimgr/ganetimgr/internal/config"
 	"github.com/ganetimgr/ganetimgr/internal/i18n"
@@ -55,7 +56,7 @@ func (h *harness) newApplications(pool *pgxpool.Pool, cfg *config.Config, bundle
 	}
 	svc, err := applications.New(applications.Deps{Store: h.store, Mail: outbox, Queue: client,
 		Clients: applications.NewClients(h.passwords, 20*time.Second, 45*time.Second), Secrets: secrets,
-		Refresh: syncer.RefreshInstance, Config: cfg.Applications, BaseURL: cfg.BaseURL, TagPrefix: cfg.TagPrefix,
+		Refresh: syncer.RefreshInstance, Audit: audit.New(h.store), Config: cfg.Applications, BaseURL: cfg.BaseURL, TagPrefix: cfg.TagPrefix,
 		Logger: log, FollowTimeout: 5 * time.Second})
 	if err != nil {
 		h.t.Fatal(err)

@@ -5,13 +5,14 @@ import (
 	"strings"
 
 	"github.com/ganetimgr/ganetimgr/internal/applications"
+	"github.com/ganetimgr/ganetimgr/internal/audit"
 	"github.com/ganetimgr/ganetimgr/internal/i18n"
 )
 
 // applicationRefuse refuses an application; the reason is required and
 // mailed to the applicant in the same transaction.
 func (s *Server) applicationRefuse(w http.ResponseWriter, r *http.Request) {
-	if s.applicationsOff(w, r) || s.notReviewer(w, r) {
+	if s.applicationsOff(w, r) || s.notReviewer(w, r, audit.ApplicationRefuse) {
 		return
 	}
 	if status, msg, err := parseForm(r); err != nil {

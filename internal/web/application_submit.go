@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/ganetimgr/ganetimgr/internal/applications"
+	"github.com/ganetimgr/ganetimgr/internal/audit"
 	"github.com/ganetimgr/ganetimgr/internal/i18n"
 )
 
@@ -11,7 +12,7 @@ import (
 // with its placement (a failed one is submitted again through the review
 // form, which may choose another placement).
 func (s *Server) applicationSubmit(w http.ResponseWriter, r *http.Request) {
-	if s.applicationsOff(w, r) || s.notReviewer(w, r) {
+	if s.applicationsOff(w, r) || s.notReviewer(w, r, audit.ApplicationSubmit) {
 		return
 	}
 	ctx := r.Context()

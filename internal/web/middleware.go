@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/ganetimgr/ganetimgr/internal/audit"
 	"github.com/ganetimgr/ganetimgr/internal/auth"
 	"github.com/ganetimgr/ganetimgr/internal/i18n"
 	"github.com/ganetimgr/ganetimgr/internal/store"
@@ -54,6 +55,15 @@ func (s *Server) clientAddr(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		addr := ClientAddr(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), s.trusted)
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxClientAddr, addr)))
+	})
+}
+
+// auditAddr hands the client address clientAddr worked out to the packages
+// below the web layer (audit.WithAddr), which record it in the audit log
+// with every change a request makes. It runs right after clientAddr.
+func (s *Server) auditAddr(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(audit.WithAddr(r.Context(), clientAddrFrom(r))))
 	})
 }
 

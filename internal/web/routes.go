@@ -9,7 +9,8 @@ import (
 // routes is the route table: every URL the site answers, with the
 // middleware chain that guards it. Read it top to bottom to learn the
 // security model:
-//   - every request: request id, client address, logging, metrics, panic
+//   - every request: request id, client address (also handed to the audit
+//     log), logging, metrics, panic
 //     recovery, security headers, a body size limit and cross-origin
 //     protection (Go's http.CrossOriginProtection rejects any state-changing
 //     request that a browser marks as coming from another site);
@@ -24,7 +25,7 @@ import (
 // No GET route changes state (TestGETRoutesDoNotWrite walks this table).
 func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(s.requestID, s.clientAddr, s.observe, s.recoverPanics,
+	r.Use(s.requestID, s.clientAddr, s.auditAddr, s.observe, s.recoverPanics,
 		s.securityHeaders, limitBody, s.crossOriginProtection)
 
 	r.Get("/healthz", s.healthz)
@@ -102,6 +103,11 @@ func (s *Server) routes() http.Handler {
 			r.Post("/applications/{id:[0-9]+}/refuse", s.applicationRefuse)
 			r.Post("/applications/{id:[0-9]+}/discard", s.applicationDiscard)
 			r.Post("/applications/{id:[0-9]+}/submit", s.applicationSubmit)
+			// The audit log (audit_list.go): every user sees their own
+			// entries; holders of view_instances and superusers see
+			// everyone's, with the user filter and the client addresses.
+			r.Get("/history/", s.auditList)
+			// (end of audit log routes)
 			// (end of application routes)
 
 			// Helpdesk (view_instances) and administrators.

@@ -257,7 +257,9 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Sweep removes, every interval until ctx ends, what has expired: web
 // sessions, registrations whose address was never confirmed within the
 // activation period (their username and address become free again), and
-// account tokens (only hashes) that expired more than a week ago.
+// account tokens (only hashes) that expired more than a week ago, and
+// audit log entries older than the retention window
+// (GANETIMGR_AUDIT_RETENTION_DAYS; 0 keeps them).
 func (s *Server) Sweep(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -283,6 +285,13 @@ func (s *Server) sweepOnce(ctx context.Context, now time.Time) {
 		}},
 		{"stale account tokens", func() (int64, error) {
 			return s.store.DeleteStaleAccountTokens(ctx, now.Add(-7*24*time.Hour))
+		}},
+		// Audit entries older than the retention window (0 keeps them).
+		{"old audit entries", func() (int64, error) {
+			if s.cfg.AuditRetention <= 0 {
+				return 0, nil
+			}
+			return s.store.PurgeAudit(ctx, now.Add(-s.cfg.AuditRetention))
 		}},
 	} {
 		if n, err := job.run(); err != nil {
