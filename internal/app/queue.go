@@ -14,6 +14,7 @@ import (
 	"github.com/ganetimgr/ganetimgr/internal/audit"
 	"github.com/ganetimgr/ganetimgr/internal/config"
 	"github.com/ganetimgr/ganetimgr/internal/i18n"
+	"github.com/ganetimgr/ganetimgr/internal/instanceops"
 	"github.com/ganetimgr/ganetimgr/internal/mail"
 	"github.com/ganetimgr/ganetimgr/internal/secretbox"
 	"github.com/ganetimgr/ganetimgr/internal/store"
@@ -42,6 +43,9 @@ type jobQueue struct {
 	// submit creates approved applications' VMs once bound to the
 	// application service (see applications).
 	submit *applications.SubmitWorker
+	// follow follows instance actions' Ganeti jobs once bound to the
+	// instance action service (see instanceOps).
+	follow *instanceops.FollowWorker
 }
 
 // newJobQueue prepares the queue on the database behind db (a pool of its
@@ -65,9 +69,14 @@ func newJobQueue(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, st *
 		return nil, err
 	}
 	submit := applications.NewSubmitWorker(applications.WorkerOptions{})
+	follow := instanceops.NewFollowWorker(nil)
 	client, err := mail.NewQueueClient(pool, sender, mail.QueueOptions{Logger: log, RescueStuckJobsAfter: queueRescueAfter,
 		Extra: func(workers *river.Workers, queues map[string]river.QueueConfig) error {
 			queues[applications.Queue] = river.QueueConfig{MaxWorkers: 4}
+			queues[instanceops.Queue] = river.QueueConfig{MaxWorkers: 6}
+			if err := river.AddWorkerSafely(workers, follow); err != nil {
+				return err
+			}
 			return river.AddWorkerSafely(workers, submit)
 		}})
 	if err != nil {
@@ -80,7 +89,7 @@ func newJobQueue(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, st *
 	if cfg.Mail.Mode == config.MailModeLog {
 		log.Warn("mail is written to the log, not sent (GANETIMGR_MAIL_MODE=log)")
 	}
-	return &jobQueue{client: client, pool: pool, log: log, outbox: outbox, submit: submit}, nil
+	return &jobQueue{client: client, pool: pool, log: log, outbox: outbox, submit: submit, follow: follow}, nil
 }
 
 // applications returns the instance application workflow on this queue
@@ -100,6 +109,21 @@ func (q *jobQueue) applications(cfg *config.Config, st *store.Store, passwords *
 		return nil, err
 	}
 	q.submit.Bind(svc)
+	return svc, nil
+}
+
+// instanceOps returns the instance action service on this queue and binds
+// the queue's follow worker to it. passwords opens the RAPI passwords,
+// refresh re-reads an instance into the cluster cache when its job ends.
+func (q *jobQueue) instanceOps(cfg *config.Config, st *store.Store, passwords *secretbox.Box,
+	refresh func(ctx context.Context, clusterID int64, name string) error) (*instanceops.Service, error) {
+	svc, err := instanceops.New(instanceops.Deps{Store: st, Clients: applications.NewClients(passwords, 0, 0),
+		Queue: q.client, Audit: audit.New(st), Mail: q.outbox, Refresh: refresh,
+		Config: cfg.Instances, BaseURL: cfg.BaseURL, TagPrefix: cfg.TagPrefix, Logger: q.log})
+	if err != nil {
+		return nil, err
+	}
+	q.follow.Bind(svc)
 	return svc, nil
 }
 

@@ -119,9 +119,15 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, version st
 	if err != nil {
 		return err
 	}
+	// Instance actions: their jobs are followed in the job queue, and the
+	// instance is refreshed in the cache as soon as its job ends.
+	instances, err := queue.instanceOps(cfg, st, passwords, syncer.RefreshInstance)
+	if err != nil {
+		return err
+	}
 	site, err := web.New(web.Deps{Config: cfg, Store: st, Logger: log, Bundle: bundle, Hasher: hasher,
 		Readiness: migrator, Registry: reg, Version: version, Passwords: passwords, PendingForms: pendingForms, Mail: queue.outbox,
-		Applications: apps})
+		Applications: apps, Instances: instances})
 	if err != nil {
 		return err
 	}

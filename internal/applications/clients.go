@@ -18,7 +18,7 @@ type RAPI interface {
 	JobsBulk(ctx context.Context) ([]rapi.Job, error)
 	Job(ctx context.Context, id rapi.JobID) (*rapi.Job, error)
 	CreateInstance(ctx context.Context, r rapi.InstanceCreate) (rapi.JobID, error)
-	WaitJob(ctx context.Context, id rapi.JobID) (*rapi.Job, error)
+	WaitJobProgress(ctx context.Context, id rapi.JobID, onLog func(rapi.LogEntry)) (*rapi.Job, error)
 	OSes(ctx context.Context) ([]string, error)
 }
 
@@ -53,6 +53,16 @@ func NewClients(passwords *secretbox.Box, connectTimeout, responseTimeout time.D
 
 // Client returns the client of c.
 func (cs *Clients) Client(c *store.Cluster) (RAPI, error) {
+	client, err := cs.RAPI(c)
+	if err != nil {
+		return nil, err
+	}
+	return client, nil
+}
+
+// RAPI returns the client of c with its whole API (for the instance
+// actions, which need more of it than creating a VM does).
+func (cs *Clients) RAPI(c *store.Cluster) (*rapi.Client, error) {
 	key := fmt.Sprintf("%s\x00%d\x00%s\x00%x\x00%s\x00%s", c.Hostname, c.Port, c.RAPIUsername, c.RAPIPassword,
 		c.TLSFingerprint, c.TLSCAPEM)
 	cs.mu.Lock()

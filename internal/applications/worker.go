@@ -205,8 +205,11 @@ func (s *Service) run(ctx context.Context, a *store.Application, snooze time.Dur
 		}
 	}
 
+	// The application's page shows the job's progress from its tracked
+	// job, which records each log line as Ganeti writes it.
+	tr := s.track(ctx, a, c, jobID)
 	fctx, cancel := context.WithTimeout(ctx, s.follow)
-	_, err = cl.WaitJob(fctx, jobID)
+	_, err = cl.WaitJobProgress(fctx, jobID, func(e rapi.LogEntry) { tr.log(ctx, e) })
 	cancel()
 	var je *rapi.JobError
 	switch {
@@ -402,6 +405,7 @@ func boundMessage(s string) string {
 // one transaction. A submission settled by someone else is left alone.
 func (s *Service) settleFailed(ctx context.Context, a *store.Application, jobID int64, msg string) error {
 	msg = boundMessage(msg)
+	s.finishTracked(ctx, a, "error", msg)
 	_, err := s.st.TransitionApplication(ctx, store.ApplicationTransition{ID: a.ID, From: store.AppSubmitted,
 		To: store.AppFailed, Attempt: a.SubmitAttempt, BackendMessage: msg, Comment: msg},
 		func(ctx context.Context, tx pgx.Tx) error {
@@ -425,6 +429,9 @@ func (s *Service) settleFailed(ctx context.Context, a *store.Application, jobID 
 // system, with the job) in one transaction, then refreshes the instance in
 // the cluster cache.
 func (s *Service) settleCreated(ctx context.Context, a *store.Application, c *store.Cluster) error {
+	// The tracked job ends after the refresh, so the page it leads to
+	// (the new instance's) finds the instance in the cache.
+	defer s.finishTracked(ctx, a, "success", "")
 	_, err := s.st.TransitionApplication(ctx, store.ApplicationTransition{ID: a.ID, From: store.AppSubmitted,
 		To: store.AppCreated, Attempt: a.SubmitAttempt},
 		func(ctx context.Context, tx pgx.Tx) error {

@@ -55,7 +55,21 @@ func convertInstance(clusterID int64, in *rapi.Instance, codec tags.Codec, nodeG
 		OwnerUsers: p.Users, OwnerGroups: p.Groups,
 		AdminLock: p.AdminLock, Isolate: p.Isolate, NeedsReboot: p.NeedsReboot,
 		CTime: in.CTime.Time, MTime: in.MTime.Time, SerialNo: in.SerialNo,
+		HVParams: hvParams(in.HvParams.Raw),
 	}
+}
+
+// maxHVParamsJSON bounds the hypervisor parameters kept per instance
+// (kvm's are about 2 KiB); larger ones are not kept.
+const maxHVParamsJSON = 16 << 10
+
+// hvParams returns the JSON object of an instance's hypervisor parameters
+// to cache, nil when there is none or it is too large.
+func hvParams(raw rapi.Params) json.RawMessage {
+	if len(raw) == 0 || len(raw) > maxHVParamsJSON {
+		return nil
+	}
+	return json.RawMessage(raw)
 }
 
 // nodeRole maps a node's one-letter role to the stored role word.

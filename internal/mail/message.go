@@ -130,5 +130,5 @@ func templateNames() []string {
 		VerifyEmail{}.Template(), ApprovalRequest{}.Template(), AccountApproved{}.Template(),
 		AccountRejected{}.Template(), PasswordReset{}.Template(), PasswordChanged{}.Template(),
 		EmailChangeConfirm{}.Template(), EmailChangeNotice{}.Template(),
-	}, applicationTemplateNames()...)
+	}, append(append(applicationTemplateNames(), instanceConfirmTemplateNames()...), instanceTemplateNames()...)...)
 }

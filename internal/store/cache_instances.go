@@ -50,6 +50,11 @@ type CachedInstance struct {
 	CTime       time.Time
 	MTime       time.Time
 	SerialNo    int64
+	// HVParams are the instance's effective hypervisor parameters as
+	// Ganeti reports them (a JSON object; nil when unknown). Only the
+	// single-instance reads (CachedInstance, VisibleInstance) fill it: the
+	// list queries leave it nil.
+	HVParams json.RawMessage
 	// SyncedAt is when the row was last written (read only).
 	SyncedAt time.Time
 	// ClusterSlug is filled by the queries (read only).
@@ -70,7 +75,7 @@ var instancesTable = cacheTable{
 		"node_group", "os", "hypervisor", "memory_mb", "vcpus", "oper_ram_mb", "oper_vcpus", "disk_template",
 		"disk_sizes_mb", "disk_usage_mb", "nic_ips", "nic_macs", "nic_modes", "nic_links", "nic_networks",
 		"network_port", "tags", "owner_users", "owner_groups", "admin_lock", "isolate", "needs_reboot",
-		"ctime", "mtime", "serial_no", "search_text", "content_hash"},
+		"ctime", "mtime", "serial_no", "hvparams", "search_text", "content_hash"},
 }
 
 // searchText is what instance search matches substrings against: name,
@@ -130,6 +135,7 @@ func (in *CachedInstance) row(clusterID int64) cacheRow {
 	h.time(in.CTime)
 	h.time(in.MTime)
 	h.i64(in.SerialNo)
+	h.bytes(in.HVParams)
 	sum := h.sum()
 	return cacheRow{key: in.Name, hash: sum, values: []any{
 		clusterID, in.Name, in.UUID, in.Status, in.AdminState, in.OperState, in.PNode, nonNil(in.SNodes),
@@ -137,7 +143,7 @@ func (in *CachedInstance) row(clusterID int64) cacheRow {
 		nonNil(in.DiskSizesMB), in.DiskUsageMB, nonNil(in.NICIPs), nonNil(in.NICMACs), nonNil(in.NICModes),
 		nonNil(in.NICLinks), nonNil(in.NICNetworks), in.NetworkPort, nonNil(in.Tags), nonNil(in.OwnerUsers),
 		nonNil(in.OwnerGroups), in.AdminLock, in.Isolate, in.NeedsReboot, nullTime(in.CTime), nullTime(in.MTime),
-		in.SerialNo, in.searchText(), sum,
+		in.SerialNo, nullJSON(in.HVParams), in.searchText(), sum,
 	}}
 }
 
@@ -156,6 +162,26 @@ func scanInstance(row pgx.Row) (*CachedInstance, error) {
 		&in.NetworkPort, &in.Tags, &in.OwnerUsers, &in.OwnerGroups, &in.AdminLock, &in.Isolate, &in.NeedsReboot,
 		&ctime, &mtime, &in.SerialNo, &in.SyncedAt, &in.ClusterSlug, &in.ContentHash)
 	in.CTime, in.MTime = scanTime(ctime), scanTime(mtime)
+	return in, err
+}
+
+// instanceDetailSelect is instanceSelect plus what only the pages of one
+// instance need (the hypervisor parameters); scanInstanceDetail reads it.
+const instanceDetailSelect = instanceSelect + `, i.hvparams`
+
+func scanInstanceDetail(row pgx.Row) (*CachedInstance, error) {
+	in := &CachedInstance{}
+	var ctime, mtime *time.Time
+	var hv []byte
+	err := row.Scan(&in.ClusterID, &in.Name, &in.UUID, &in.Status, &in.AdminState, &in.OperState, &in.PNode, &in.SNodes,
+		&in.NodeGroup, &in.OS, &in.Hypervisor, &in.MemoryMB, &in.VCPUs, &in.OperRAMMB, &in.OperVCPUs, &in.DiskTemplate,
+		&in.DiskSizesMB, &in.DiskUsageMB, &in.NICIPs, &in.NICMACs, &in.NICModes, &in.NICLinks, &in.NICNetworks,
+		&in.NetworkPort, &in.Tags, &in.OwnerUsers, &in.OwnerGroups, &in.AdminLock, &in.Isolate, &in.NeedsReboot,
+		&ctime, &mtime, &in.SerialNo, &in.SyncedAt, &in.ClusterSlug, &in.ContentHash, &hv)
+	in.CTime, in.MTime = scanTime(ctime), scanTime(mtime)
+	if len(hv) > 0 {
+		in.HVParams = hv
+	}
 	return in, err
 }
 
@@ -202,9 +228,10 @@ func (s *Store) InstancesByKey(ctx context.Context, keys []InstanceKey) ([]*Cach
 	return out, mapErr("instances by key", rows.Err())
 }
 
-// CachedInstance returns one cached instance.
+// CachedInstance returns one cached instance, with its hypervisor
+// parameters.
 func (s *Store) CachedInstance(ctx context.Context, clusterID int64, name string) (*CachedInstance, error) {
-	in, err := scanInstance(s.pool.QueryRow(ctx, `SELECT `+instanceSelect+`
+	in, err := scanInstanceDetail(s.pool.QueryRow(ctx, `SELECT `+instanceDetailSelect+`
 		FROM cluster_instances i JOIN clusters c ON c.id = i.cluster_id
 		WHERE i.cluster_id = $1 AND i.name = $2`, clusterID, name))
 	return in, mapErr("cached instance", err)

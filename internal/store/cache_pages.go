@@ -16,18 +16,19 @@ import (
 // "previous" links, locked node groups, declared IPv6 prefixes, and a
 // filtered job list.
 
-// VisibleInstance returns one cached instance of an enabled cluster if the
-// user may see it (all: the caller checked auth.ViewInstances). An instance
-// the user may not see gives ErrNotFound, like one that does not exist.
+// VisibleInstance returns one cached instance of an enabled cluster, with
+// its hypervisor parameters, if the user may see it (all: the caller
+// checked auth.ViewInstances). An instance the user may not see gives
+// ErrNotFound, like one that does not exist.
 func (s *Store) VisibleInstance(ctx context.Context, userID int64, all bool, clusterSlug, name string) (*CachedInstance, error) {
-	sql := `SELECT ` + instanceSelect + ` FROM cluster_instances i JOIN clusters c ON c.id = i.cluster_id
+	sql := `SELECT ` + instanceDetailSelect + ` FROM cluster_instances i JOIN clusters c ON c.id = i.cluster_id
 		WHERE c.slug = $1 AND i.name = $2 AND NOT c.disabled`
 	args := []any{clusterSlug, name}
 	if !all {
 		args = append(args, userID)
 		sql += ` AND ` + visibleClause("$3")
 	}
-	in, err := scanInstance(s.pool.QueryRow(ctx, sql, args...))
+	in, err := scanInstanceDetail(s.pool.QueryRow(ctx, sql, args...))
 	return in, mapErr("visible instance", err)
 }
 

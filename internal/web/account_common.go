@@ -25,7 +25,8 @@ import (
 // secret token of a mailed link (see routes.go); logPath cuts the token out
 // of logged paths.
 func tokenRoutePrefixes() []string {
-	return []string{"/accounts/verify/", "/accounts/password/reset/", "/profile/email/confirm/", "/applications/keys/"}
+	return []string{"/accounts/verify/", "/accounts/password/reset/", "/profile/email/confirm/", "/applications/keys/",
+		"/instances/confirm/"}
 }
 
 // Paths of the mailed links (with the token appended) and of the pages

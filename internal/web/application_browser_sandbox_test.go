@@ -15,6 +15,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/ganetimgr/ganetimgr/internal/applications"
 	"github.com/ganetimgr/ganetimgr/internal/auth"
 	"github.com/ganetimgr/ganetimgr/internal/clustersync"
 	"github.com/ganetimgr/ganetimgr/internal/rapi"
@@ -132,6 +133,25 @@ func TestBrowserSandboxApplication(t *testing.T) {
 	b.choose("#disk_template", "file")
 	if status := b.click("#approve").Status; status != http.StatusOK {
 		t.Fatalf("approve: status %d", status)
+	}
+	// The application's page follows the creation: it reloads itself
+	// until the job is sent, then shows the job's progress live and, once
+	// the VM exists, goes to the VM's page (or, when the job ended before
+	// the page could follow it, shows it finished).
+	vmPage := applications.InstancePath("sandbox", name)
+	seen := b.watch("creation", sandboxJobTimeout, func(st pageState) bool {
+		return st.Path == vmPage || st.Finished == "true"
+	})
+	t.Logf("application page states: %+v", seen)
+	if last := seen[len(seen)-1]; last.Path != vmPage && last.Job != "success" {
+		t.Errorf("the application page ended at %+v; seen %+v", last, seen)
+	}
+	if !slices.ContainsFunc(seen, func(st pageState) bool { return st.Job != "" }) {
+		t.Errorf("the application page never showed the job's progress; seen %+v", seen)
+	}
+	if j, err := h.store.LatestApplicationJob(ctx, id); err != nil || j.Status != "success" || len(j.Log) == 0 ||
+		j.ApplicationID != id || j.Instance != name {
+		t.Errorf("tracked creation job: %+v, %v", j, err)
 	}
 	deadline := time.Now().Add(sandboxJobTimeout)
 	var a *store.Application

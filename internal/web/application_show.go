@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 
@@ -19,6 +20,13 @@ type applicationShowData struct {
 	JobPath string
 	// InstancePath is the created VM's page.
 	InstancePath string
+	// Progress is the creation job's progress, followed live while it
+	// runs; nil when it was never tracked.
+	Progress *jobProgress
+	// AwaitJob: the VM is being created but its job is not followed yet
+	// (not sent to the cluster, or an earlier attempt's ended): the page
+	// reloads itself every few seconds until it is.
+	AwaitJob bool
 	// The actions the user may take in the application's status.
 	CanApprove, CanRefuse, CanDiscard, CanSubmit bool
 	// The review form (reviewers only).
@@ -100,6 +108,17 @@ func (s *Server) renderApplication(w http.ResponseWriter, r *http.Request, statu
 	if a.Status == store.AppCreated && a.ClusterSlug != "" {
 		d.InstancePath = applications.InstancePath(a.ClusterSlug, a.Hostname)
 	}
+	if s.instances != nil && a.JobID != 0 {
+		j, err := s.store.LatestApplicationJob(ctx, a.ID)
+		switch {
+		case err == nil:
+			d.Progress = s.applicationJobProgress(s.localizerFrom(r), j)
+		case !errors.Is(err, store.ErrNotFound):
+			s.serverError(w, r, err)
+			return
+		}
+	}
+	d.AwaitJob = d.InProgress && (d.Progress == nil || d.Progress.Job.Finished())
 	next := applications.Next(a.Status, applications.RolesOf(p, a))
 	if applications.CanReview(p) {
 		d.CanApprove = slices.Contains(next, store.AppApproved)

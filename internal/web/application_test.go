@@ -406,6 +406,23 @@ func TestApplicationPagesAuthorizationMatrix(t *testing.T) {
 	superuser := func(root int) want {
 		return want{"anonymous": redirect, "ann": forbidden, "sam": forbidden, "vic": forbidden, "rev": forbidden, "root": root}
 	}
+	// A tracked creation job of the application (finished, so its event
+	// stream answers at once), and one of another application.
+	track := func(appID int64, name string) string {
+		t.Helper()
+		ctx := context.Background()
+		j, err := f.store.ClaimInstanceJob(ctx, store.InstanceJob{ClusterID: f.cluster.ID, Instance: name,
+			Kind: applications.TrackedKind, ApplicationID: appID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.store.FinishInstanceJob(ctx, j.ID, "success", "", nil); err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("/applications/%d/jobs/%d/events", id, j.ID)
+	}
+	events := track(id, "authz.example.org")
+	otherEvents := track(f.create(t, "authz2.example.org"), "authz2.example.org")
 	imagesBefore := f.count(t, "os_images")
 	imageBefore, err := f.store.OSImage(context.Background(), "debian-12")
 	if err != nil {
@@ -430,6 +447,9 @@ func TestApplicationPagesAuthorizationMatrix(t *testing.T) {
 		{"POST", a + "discard", url.Values{"comment": {"\x01"}}, want{"anonymous": redirect, "ann": missing, "sam": missing, "vic": missing, "rev": invalid, "root": invalid}},
 		{"POST", a + "submit", nil, want{"anonymous": redirect, "ann": missing, "sam": missing, "vic": missing, "rev": conflict, "root": conflict}},
 		{"GET", "/applications/keys/" + strings.Repeat("A", 43), nil, everyone(missing, missing)},
+		// The creation job's progress: whoever may see the application.
+		{"GET", events, nil, want{"anonymous": redirect, "ann": ok, "sam": missing, "vic": ok, "rev": ok, "root": ok}},
+		{"GET", otherEvents, nil, everyone(redirect, missing)},
 		// Administrators: fast creation and the OS catalogue, with forms
 		// that cannot succeed (the image is in use: its deletion is refused).
 		{"GET", "/admin/applications/fast", nil, superuser(ok)},
@@ -459,7 +479,7 @@ func TestApplicationPagesAuthorizationMatrix(t *testing.T) {
 	if got := f.application(t, id); got.Status != store.AppPending {
 		t.Errorf("the matrix changed the application: %s", got.Status)
 	}
-	if n := f.count(t, "applications"); n != 1 {
+	if n := f.count(t, "applications"); n != 2 {
 		t.Errorf("the matrix filed applications: %d, want 1", n)
 	}
 	if n := f.count(t, "os_images"); n != imagesBefore {
@@ -498,6 +518,7 @@ func TestApplicationPagesAuthorizationMatrix(t *testing.T) {
 		expr = strings.ReplaceAll(expr, regexp.QuoteMeta("{id:[0-9]+}"), "[0-9]+")
 		expr = strings.ReplaceAll(expr, regexp.QuoteMeta("{id}"), "[^/]+")
 		expr = strings.ReplaceAll(expr, regexp.QuoteMeta("{token}"), "[^/]+")
+		expr = strings.ReplaceAll(expr, regexp.QuoteMeta("{job:[0-9]+}"), "[0-9]+")
 		re := regexp.MustCompile("^" + method + " " + expr + "$")
 		for _, c := range cases {
 			path, _, _ := strings.Cut(c.path, "?")

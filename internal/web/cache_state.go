@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"strconv"
 	"sync"
@@ -23,6 +25,11 @@ type cacheState struct {
 	pendingApps int    // applications awaiting review (the reviewers' badge)
 	networks    string // DeclaredNetworksVersion
 	pc          *pageContext
+	// busy maps the instances with an unfinished tracked job to the kind
+	// of that job (the lists' "job pending" badge); busyVersion changes
+	// with it.
+	busy        map[store.InstanceKey]string
+	busyVersion string
 	dataVersion string // every cluster's id, slug, flags and data version
 	loadedAt    time.Time
 }
@@ -113,6 +120,9 @@ func (s *Server) loadState(ctx context.Context) (*cacheState, error) {
 	if st.pc, err = s.loadPageContext(ctx); err != nil {
 		return nil, err
 	}
+	if st.busy, st.busyVersion, err = s.loadBusy(ctx); err != nil {
+		return nil, err
+	}
 	var k pageKey
 	for _, c := range st.statuses {
 		k.addInt(c.ClusterID)
@@ -122,6 +132,25 @@ func (s *Server) loadState(ctx context.Context) (*cacheState, error) {
 	}
 	st.dataVersion = k.String()
 	return st, nil
+}
+
+// loadBusy reads the unfinished tracked jobs (one indexed query; there
+// are few): which instance runs a job of which kind, and a version of
+// that set for cache keys.
+func (s *Server) loadBusy(ctx context.Context) (map[store.InstanceKey]string, string, error) {
+	jobs, err := s.store.ActiveInstanceJobs(ctx, 0)
+	if err != nil {
+		return nil, "", err
+	}
+	busy := make(map[store.InstanceKey]string, len(jobs))
+	var k pageKey
+	for _, j := range jobs {
+		busy[store.InstanceKey{ClusterID: j.ClusterID, Name: j.Instance}] = j.Kind
+		k.addInt(j.ID)
+		k.add(j.Kind)
+	}
+	sum := sha256.Sum256([]byte(k.String()))
+	return busy, hex.EncodeToString(sum[:12]), nil
 }
 
 // refreshStateAfterChange drops the cacheState after every state-changing

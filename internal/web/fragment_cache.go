@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ganetimgr/ganetimgr/internal/i18n"
+	"github.com/ganetimgr/ganetimgr/internal/instanceops"
 	"github.com/ganetimgr/ganetimgr/internal/store"
 )
 
@@ -16,8 +17,9 @@ import (
 // page, so its escaping is html/template's) once per fragmentKey: the
 // instance's content hash (which changes with any synced field), its
 // cluster's slug and demo flag, the language, the column set, whether its
-// node group is under maintenance and the declared networks (IPv6
-// addresses are derived from them). Pages are assembled from these
+// node group is under maintenance, the kind of job running on it (the
+// "job pending" badge) and the declared networks (IPv6 addresses are
+// derived from them). Pages are assembled from these
 // fragments, so a page nobody has seen before does not run the template
 // engine for each of its rows.
 type fragmentCache struct {
@@ -34,6 +36,7 @@ type fragmentKey struct {
 	wide        bool
 	demo        bool
 	maintenance bool
+	busy        string // the kind of its unfinished tracked job, "" for none
 	networks    string
 }
 
@@ -77,7 +80,8 @@ func (s *Server) instanceRows(ctx context.Context, rows []*store.CachedInstance,
 	keyOf := func(in *store.CachedInstance) fragmentKey {
 		return fragmentKey{cluster: in.ClusterID, name: in.Name, hash: in.ContentHash, slug: in.ClusterSlug,
 			lang: loc.Lang(), wide: wide, demo: demo[in.ClusterID],
-			maintenance: in.NodeGroup != "" && cs.pc.locked[in.ClusterID][in.NodeGroup], networks: cs.networks}
+			maintenance: in.NodeGroup != "" && cs.pc.locked[in.ClusterID][in.NodeGroup],
+			busy:        cs.busy[store.InstanceKey{ClusterID: in.ClusterID, Name: in.Name}], networks: cs.networks}
 	}
 	parts := make(rowsHTML, len(rows))
 	keys := make([]fragmentKey, len(rows))
@@ -111,13 +115,17 @@ func (s *Server) instanceRows(ctx context.Context, rows []*store.CachedInstance,
 			// and kept under its own content hash.
 			k := keyOf(in)
 			buf.Reset()
-			d := rowData{L: loc, V: s.instanceView(in, cs.pc), Wide: wide, Demo: k.demo}
+			v := s.instanceView(in, cs.pc)
+			if k.busy != "" {
+				v.Busy = instanceops.Kind(k.busy).Busy()
+			}
+			d := rowData{L: loc, V: v, Wide: wide, Demo: k.demo}
 			if err := t.ExecuteTemplate(&buf, "instance_row", d); err != nil {
 				return nil, fmt.Errorf("web: render instance row: %w", err)
 			}
 			// Produced by html/template from rowData: already escaped.
 			h := template.HTML(buf.String())
-			s.fragments.lru.put(k, h, int64(len(h)+len(k.name)+len(k.slug)+len(k.networks)+96))
+			s.fragments.lru.put(k, h, int64(len(h)+len(k.name)+len(k.slug)+len(k.networks)+len(k.busy)+96))
 			i := where[store.InstanceKey{ClusterID: in.ClusterID, Name: in.Name}]
 			parts[i] = h
 		}

@@ -24,6 +24,7 @@ import (
 	"github.com/ganetimgr/ganetimgr/internal/auth"
 	"github.com/ganetimgr/ganetimgr/internal/config"
 	"github.com/ganetimgr/ganetimgr/internal/i18n"
+	"github.com/ganetimgr/ganetimgr/internal/instanceops"
 	"github.com/ganetimgr/ganetimgr/internal/mail"
 	"github.com/ganetimgr/ganetimgr/internal/pgtest"
 	"github.com/ganetimgr/ganetimgr/internal/secretbox"
@@ -68,6 +69,10 @@ type harness struct {
 	// client of its submission jobs (application_harness_test.go).
 	apps     *applications.Service
 	appQueue appQueueClient
+	// instances is the site's instance action service and opsQueue the
+	// river client of its follow jobs (instance_actions_harness_test.go).
+	instances *instanceops.Service
+	opsQueue  appQueueClient
 }
 
 type harnessOption func(*config.Config)
@@ -142,7 +147,8 @@ func newCachedHarness(t *testing.T, co web.CacheOptions, opts ...harnessOption) 
 		Logger:    slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Readiness: migr, Registry: prometheus.NewRegistry(), Version: "test",
 		Passwords: h.passwords, PendingForms: pending, Cache: co, Mail: outbox,
-		Applications: h.newApplications(pool, cfg, bundle, outbox)})
+		Applications: h.newApplications(pool, cfg, bundle, outbox),
+		Instances:    h.newInstanceOps(pool, cfg, bundle, outbox)})
 	if err != nil {
 		t.Fatal(err)
 	}

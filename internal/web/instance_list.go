@@ -233,6 +233,7 @@ func (s *Server) instanceList(w http.ResponseWriter, r *http.Request) {
 // viewer (user id, name, role, whether they see everything, their groups),
 // the request URI (all query parameters, raw: the page links back to it),
 // the language, the clusters' data versions, the declared networks, the
+// instances with a job running (their "job pending" badge), the
 // reviewers' pending-application badge, and the stale-cluster banner as
 // shown. A request with flashes to show is not
 // cached (cacheable is false), nor is an overlong URI.
@@ -246,7 +247,7 @@ func (s *Server) instanceListKey(r *http.Request, cs *cacheState) (key string, c
 	k.add("instances", uri, s.localizerFrom(r).Lang())
 	k.addInt(e.p.User.ID)
 	k.add(e.p.User.Username, strconv.Itoa(int(e.p.Role())), strconv.FormatBool(e.p.Can(auth.ViewInstances)), e.groups)
-	k.add(cs.dataVersion, cs.networks, strconv.Itoa(s.pendingApplications(r)))
+	k.add(cs.dataVersion, cs.networks, cs.busyVersion, strconv.Itoa(s.pendingApplications(r)))
 	s.addBannerKey(&k, r)
 	return k.String(), true
 }

@@ -197,6 +197,9 @@ type instanceView struct {
 	DiskSizes   []string
 	Memory      string
 	Maintenance bool
+	// Busy is what the instance's unfinished tracked job does ("shutting
+	// down"); the zero Msg when none runs.
+	Busy i18n.Msg
 }
 
 // StateMsg is the instance's status in words.

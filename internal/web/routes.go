@@ -37,6 +37,7 @@ func (s *Server) routes() http.Handler {
 	r.With(tokenPage).Get("/applications/keys/{token}", s.applicationKeys)
 
 	dynamic := chi.Chain(s.sessions.LoadAndSave, s.authenticate, s.localize)
+
 	r.Group(func(r chi.Router) {
 		r.Use(dynamic...)
 		r.Get("/login", s.loginShow)
@@ -89,6 +90,39 @@ func (s *Server) routes() http.Handler {
 			r.Get("/instances/", s.instanceList)
 			r.Get("/instances/{cluster}/{name}/", s.instanceShow)
 
+			// Instance actions (instance_*.go; internal/instanceops decides
+			// and audits every one, refusals included): owners and
+			// superusers act, view_instances holders see; lock and isolate
+			// need can_lock / can_isolate. Every action is a POST that
+			// answers 303 to the instance page (or the page with the
+			// refusal's reason and status). Reinstall, rename and destroy
+			// have a form page and are confirmed by password or by a mailed
+			// single-use link (/instances/confirm/{token}). A job's
+			// progress is a fragment and an event stream.
+			r.Group(func(r chi.Router) {
+				r.Use(s.instanceOpsEnabled)
+				r.Post("/instances/{cluster}/{name}/start", s.instanceStart)
+				r.Post("/instances/{cluster}/{name}/shutdown", s.instanceShutdown)
+				r.Post("/instances/{cluster}/{name}/reboot", s.instanceReboot)
+				r.Post("/instances/{cluster}/{name}/config", s.instanceConfig)
+				r.Post("/instances/{cluster}/{name}/owners/add", s.instanceOwnersAdd)
+				r.Post("/instances/{cluster}/{name}/owners/remove", s.instanceOwnersRemove)
+				r.Post("/instances/{cluster}/{name}/lock", s.instanceLock)
+				r.Post("/instances/{cluster}/{name}/isolate", s.instanceIsolate)
+				r.Post("/instances/{cluster}/{name}/allow-from", s.instanceAllowFrom)
+				r.Get("/instances/{cluster}/{name}/reinstall", s.instanceReinstallShow)
+				r.Post("/instances/{cluster}/{name}/reinstall", s.instanceReinstall)
+				r.Get("/instances/{cluster}/{name}/rename", s.instanceRenameShow)
+				r.Post("/instances/{cluster}/{name}/rename", s.instanceRename)
+				r.Get("/instances/{cluster}/{name}/destroy", s.instanceDestroyShow)
+				r.Post("/instances/{cluster}/{name}/destroy", s.instanceDestroy)
+				r.Get("/instances/{cluster}/{name}/jobs/{id:[0-9]+}", s.instanceJobShow)
+				r.Get("/instances/{cluster}/{name}/jobs/{id:[0-9]+}/events", s.instanceJobEvents)
+				r.With(tokenPage).Get("/instances/confirm/{token}", s.instanceConfirmShow)
+				r.With(tokenPage).Post("/instances/confirm/{token}", s.instanceConfirm)
+			})
+			// (end of instance action routes)
+
 			// Instance applications (application_*.go): every user applies
 			// and sees their own; /applications/all is for holders of
 			// view_applications and reviewers; the actions are for reviewers
@@ -103,12 +137,15 @@ func (s *Server) routes() http.Handler {
 			r.Post("/applications/{id:[0-9]+}/refuse", s.applicationRefuse)
 			r.Post("/applications/{id:[0-9]+}/discard", s.applicationDiscard)
 			r.Post("/applications/{id:[0-9]+}/submit", s.applicationSubmit)
+			// The creation job's live progress on the application's page.
+			r.Get("/applications/{id:[0-9]+}/jobs/{job:[0-9]+}/events", s.applicationJobEvents)
+			// (end of application routes)
+
 			// The audit log (audit_list.go): every user sees their own
 			// entries; holders of view_instances and superusers see
 			// everyone's, with the user filter and the client addresses.
 			r.Get("/history/", s.auditList)
 			// (end of audit log routes)
-			// (end of application routes)
 
 			// Helpdesk (view_instances) and administrators.
 			r.Group(func(r chi.Router) {

@@ -23,6 +23,7 @@ import (
 	"github.com/ganetimgr/ganetimgr/internal/auth"
 	"github.com/ganetimgr/ganetimgr/internal/config"
 	"github.com/ganetimgr/ganetimgr/internal/i18n"
+	"github.com/ganetimgr/ganetimgr/internal/instanceops"
 	"github.com/ganetimgr/ganetimgr/internal/mail"
 	"github.com/ganetimgr/ganetimgr/internal/secretbox"
 	"github.com/ganetimgr/ganetimgr/internal/store"
@@ -66,6 +67,10 @@ type Deps struct {
 	// Applications is the instance application workflow (the
 	// application_*.go pages); nil serves those pages as not found.
 	Applications *applications.Service
+	// Instances carries out instance actions (the instance_*.go action
+	// pages); nil: the instance page offers no actions and their routes
+	// answer 404.
+	Instances *instanceops.Service
 }
 
 // Server is the web application: its handlers are methods on it and all its
@@ -83,6 +88,7 @@ type Server struct {
 	now       func() time.Time
 	outbox    *mail.Outbox          // Deps.Mail
 	apps      *applications.Service // Deps.Applications
+	instances *instanceops.Service  // Deps.Instances
 
 	sessions  *scs.SessionManager
 	pages     map[string]*template.Template
@@ -193,7 +199,7 @@ func New(d Deps) (*Server, error) {
 	s := &Server{
 		cfg: d.Config, store: d.Store, log: d.Logger, bundle: d.Bundle, hasher: d.Hasher,
 		readiness: d.Readiness, version: d.Version, now: d.Now, outbox: d.Mail, apps: d.Applications,
-		trusted: d.Config.TrustedProxies, passwords: d.Passwords, pending: d.PendingForms,
+		trusted: d.Config.TrustedProxies, instances: d.Instances, passwords: d.Passwords, pending: d.PendingForms,
 	}
 	if s.passwords == nil || s.pending == nil {
 		return nil, fmt.Errorf("web: Deps.Passwords and Deps.PendingForms are required")
@@ -257,9 +263,10 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Sweep removes, every interval until ctx ends, what has expired: web
 // sessions, registrations whose address was never confirmed within the
 // activation period (their username and address become free again), and
-// account tokens (only hashes) that expired more than a week ago, and
-// audit log entries older than the retention window
-// (GANETIMGR_AUDIT_RETENTION_DAYS; 0 keeps them).
+// account tokens (only hashes) that expired more than a week ago; audit log
+// entries older than the retention window (GANETIMGR_AUDIT_RETENTION_DAYS;
+// 0 keeps them); instance jobs finished over FinishedJobsKept ago and
+// confirmation links expired over a day ago.
 func (s *Server) Sweep(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -272,6 +279,10 @@ func (s *Server) Sweep(ctx context.Context, interval time.Duration) {
 		}
 	}
 }
+
+// FinishedJobsKept is how long a finished instance job's progress and log
+// stay readable on its instance's page.
+const FinishedJobsKept = 30 * 24 * time.Hour
 
 // sweepOnce is one round of Sweep at time now.
 func (s *Server) sweepOnce(ctx context.Context, now time.Time) {
@@ -292,6 +303,16 @@ func (s *Server) sweepOnce(ctx context.Context, now time.Time) {
 				return 0, nil
 			}
 			return s.store.PurgeAudit(ctx, now.Add(-s.cfg.AuditRetention))
+		}},
+		// Tracked instance jobs (their progress and Ganeti's log lines)
+		// finished over FinishedJobsKept ago; the audit log keeps what was
+		// done. Confirmation links expired over a day ago.
+		{"finished instance jobs", func() (int64, error) {
+			return s.store.PurgeInstanceJobs(ctx, now.Add(-FinishedJobsKept))
+		}},
+		{"expired confirmation links", func() (int64, error) {
+			n, err := s.store.PurgeInstanceConfirmations(ctx, now.Add(-24*time.Hour))
+			return int64(n), err
 		}},
 	} {
 		if n, err := job.run(); err != nil {

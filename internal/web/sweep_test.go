@@ -8,6 +8,7 @@ import (
 
 	"github.com/ganetimgr/ganetimgr/internal/accounts"
 	"github.com/ganetimgr/ganetimgr/internal/store"
+	"github.com/ganetimgr/ganetimgr/internal/web"
 )
 
 // TestSweepAbandonedRegistrations: a registration whose confirmation link
@@ -46,5 +47,43 @@ func TestSweepAbandonedRegistrations(t *testing.T) {
 		if _, err := h.store.UserByUsername(ctx, name); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+// TestSweepInstanceJobs: a tracked job that finished over FinishedJobsKept
+// ago goes, with its log; a recent one and an unfinished one stay.
+func TestSweepInstanceJobs(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	c, err := h.store.CreateCluster(ctx, store.ClusterInput{Slug: "c1", Hostname: "c1.example.org", Port: 5080,
+		RAPIUsername: "x", RAPIPassword: []byte("x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	claim := func(name string, finish bool) int64 {
+		t.Helper()
+		j, err := h.store.ClaimInstanceJob(ctx, store.InstanceJob{ClusterID: c.ID, Instance: name, Kind: "start"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if finish {
+			if _, err := h.store.FinishInstanceJob(ctx, j.ID, "success", "", nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return j.ID
+	}
+	done, running := claim("vm1.example.org", true), claim("vm2.example.org", false)
+
+	h.site.SweepOnce(ctx, time.Now().Add(web.FinishedJobsKept-time.Hour))
+	if _, err := h.store.InstanceJobByID(ctx, done); err != nil {
+		t.Fatalf("a recent finished job went: %v", err)
+	}
+	h.site.SweepOnce(ctx, time.Now().Add(web.FinishedJobsKept+time.Hour))
+	if _, err := h.store.InstanceJobByID(ctx, done); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("old finished job: %v", err)
+	}
+	if _, err := h.store.InstanceJobByID(ctx, running); err != nil {
+		t.Errorf("unfinished job: %v", err)
 	}
 }
