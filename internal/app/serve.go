@@ -21,6 +21,7 @@ import (
 	"github.com/ganetimgr/ganetimgr/internal/config"
 	"github.com/ganetimgr/ganetimgr/internal/demo"
 	"github.com/ganetimgr/ganetimgr/internal/i18n"
+	"github.com/ganetimgr/ganetimgr/internal/oauth"
 	"github.com/ganetimgr/ganetimgr/internal/secretbox"
 	"github.com/ganetimgr/ganetimgr/internal/store"
 	"github.com/ganetimgr/ganetimgr/internal/web"
@@ -125,9 +126,13 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, version st
 	if err != nil {
 		return err
 	}
+	provider, err := oauth.New(st, oauth.Options{TokenLifetime: cfg.OAuth.TokenLifetime, Logger: log})
+	if err != nil {
+		return err
+	}
 	site, err := web.New(web.Deps{Config: cfg, Store: st, Logger: log, Bundle: bundle, Hasher: hasher,
 		Readiness: migrator, Registry: reg, Version: version, Passwords: passwords, PendingForms: pendingForms, Mail: queue.outbox,
-		Applications: apps, Instances: instances})
+		Applications: apps, Instances: instances, OAuth: provider})
 	if err != nil {
 		return err
 	}

@@ -147,6 +147,7 @@ func newCachedHarness(t *testing.T, co web.CacheOptions, opts ...harnessOption) 
 		Logger:    slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Readiness: migr, Registry: prometheus.NewRegistry(), Version: "test",
 		Passwords: h.passwords, PendingForms: pending, Cache: co, Mail: outbox,
+		OAuth:        h.newOAuth(st, cfg),
 		Applications: h.newApplications(pool, cfg, bundle, outbox),
 		Instances:    h.newInstanceOps(pool, cfg, bundle, outbox)})
 	if err != nil {

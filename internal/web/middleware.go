@@ -243,6 +243,11 @@ func (s *Server) crossOriginProtection(next http.Handler) http.Handler {
 			s.log.Warn("base URL not usable as trusted origin", "err", err)
 		}
 	}
+	// The OAuth2 token and revocation endpoints take POSTs from other
+	// origins by design; they load no session (see oauthCrossOriginRoutes).
+	for _, pattern := range oauthCrossOriginRoutes() {
+		cop.AddInsecureBypassPattern(pattern)
+	}
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.log.Warn("cross-origin request refused", "path", logPath(r), "origin", r.Header.Get("Origin"),
 			"sec_fetch_site", r.Header.Get("Sec-Fetch-Site"), "request_id", requestIDFrom(r))

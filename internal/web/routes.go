@@ -38,6 +38,60 @@ func (s *Server) routes() http.Handler {
 
 	dynamic := chi.Chain(s.sessions.LoadAndSave, s.authenticate, s.localize)
 
+	// OAuth2 provider (oauth_*.go) and the JSON API for scripts (api_*.go),
+	// at django-oauth-toolkit's and ganetimgr's paths; without a provider
+	// (Deps.OAuth nil) they answer 404.
+	//   - /o/ pages: "dynamic" and "protected" like every logged-in page;
+	//     a user sees and changes only their own applications and tokens
+	//     (another user's id is a 404). The consent is a same-origin POST
+	//     form; "allow" issues a token (implicit grant) or a code (PKCE).
+	//   - /o/token/ and /o/revoke_token/: POSTs from scripts and from other
+	//     origins' pages, so they are deliberately exempt from the
+	//     cross-origin protection (oauthCrossOriginRoutes): no session is
+	//     loaded and no cookie carries authority there; the client's
+	//     credentials, code and verifier are the authority. CORS for the
+	//     configured origins (GANETIMGR_API_CORS_ORIGINS).
+	//   - The JSON API (GET, no session): the access token, as the
+	//     access_token query parameter or "Authorization: Bearer", is the
+	//     authority (apiAuth). Only paths are logged, never the query
+	//     string, so a token never reaches a log (logPath). /instances/list/
+	//     is matched before /instances/{cluster}/{name}/ can be (one path
+	//     segment fewer).
+	r.Group(func(r chi.Router) {
+		r.Use(s.requireOAuth)
+		r.Group(func(r chi.Router) {
+			r.Use(dynamic...)
+			r.Use(s.requireLogin)
+			r.Get("/o/authorize", s.oauthAuthorizeShow) // the documented address
+			r.Get("/o/authorize/", s.oauthAuthorizeShow)
+			r.Post("/o/authorize/", s.oauthAuthorize)
+			r.Get("/o/applications", s.oauthApplicationsList)
+			r.Get("/o/applications/", s.oauthApplicationsList)
+			r.Get("/o/applications/register/", s.oauthApplicationsNew)
+			r.Post("/o/applications/register/", s.oauthApplicationsCreate)
+			r.Get("/o/applications/{id:[0-9]+}/", s.oauthApplicationsShow)
+			r.Get("/o/applications/{id:[0-9]+}/update/", s.oauthApplicationsEdit)
+			r.Post("/o/applications/{id:[0-9]+}/update/", s.oauthApplicationsUpdate)
+			r.Get("/o/applications/{id:[0-9]+}/delete/", s.oauthApplicationsDeleteConfirm)
+			r.Post("/o/applications/{id:[0-9]+}/delete/", s.oauthApplicationsDelete)
+			r.Get("/o/authorized_tokens/", s.oauthTokensList)
+			r.Post("/o/authorized_tokens/{id:[0-9]+}/delete/", s.oauthTokensRevoke)
+		})
+		r.With(s.apiCORS("POST")).Post("/o/token/", s.oauthToken)
+		r.With(s.apiCORS("POST")).Options("/o/token/", corsPreflight)
+		r.With(s.apiCORS("POST")).Post("/o/revoke_token/", s.oauthRevokeToken)
+		r.With(s.apiCORS("POST")).Options("/o/revoke_token/", corsPreflight)
+		r.Group(func(r chi.Router) {
+			r.Use(s.apiCORS("GET"))
+			r.Options("/instances/list/", corsPreflight)
+			r.Options("/instances/list", corsPreflight)
+			r.Options("/user/details/", corsPreflight)
+			r.With(s.apiAuth).Get("/instances/list/", s.apiInstancesList)
+			r.With(s.apiAuth).Get("/instances/list", s.apiInstancesList)
+			r.With(s.apiAuth).Get("/user/details/", s.apiUserDetails)
+		})
+	})
+	// (end of OAuth2 and API routes)
 	r.Group(func(r chi.Router) {
 		r.Use(dynamic...)
 		r.Get("/login", s.loginShow)

@@ -25,6 +25,7 @@ import (
 	"github.com/ganetimgr/ganetimgr/internal/i18n"
 	"github.com/ganetimgr/ganetimgr/internal/instanceops"
 	"github.com/ganetimgr/ganetimgr/internal/mail"
+	"github.com/ganetimgr/ganetimgr/internal/oauth"
 	"github.com/ganetimgr/ganetimgr/internal/secretbox"
 	"github.com/ganetimgr/ganetimgr/internal/store"
 )
@@ -67,6 +68,9 @@ type Deps struct {
 	// Applications is the instance application workflow (the
 	// application_*.go pages); nil serves those pages as not found.
 	Applications *applications.Service
+	// OAuth is the OAuth2 provider behind /o/ and the JSON API
+	// (oauth_*.go, api_*.go); nil serves those routes as not found.
+	OAuth *oauth.Provider
 	// Instances carries out instance actions (the instance_*.go action
 	// pages); nil: the instance page offers no actions and their routes
 	// answer 404.
@@ -88,6 +92,7 @@ type Server struct {
 	now       func() time.Time
 	outbox    *mail.Outbox          // Deps.Mail
 	apps      *applications.Service // Deps.Applications
+	oauth     *oauth.Provider       // Deps.OAuth
 	instances *instanceops.Service  // Deps.Instances
 
 	sessions  *scs.SessionManager
@@ -198,7 +203,7 @@ func New(d Deps) (*Server, error) {
 	gob.Register([]flash{})
 	s := &Server{
 		cfg: d.Config, store: d.Store, log: d.Logger, bundle: d.Bundle, hasher: d.Hasher,
-		readiness: d.Readiness, version: d.Version, now: d.Now, outbox: d.Mail, apps: d.Applications,
+		readiness: d.Readiness, version: d.Version, now: d.Now, outbox: d.Mail, apps: d.Applications, oauth: d.OAuth,
 		trusted: d.Config.TrustedProxies, instances: d.Instances, passwords: d.Passwords, pending: d.PendingForms,
 	}
 	if s.passwords == nil || s.pending == nil {
@@ -263,10 +268,11 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Sweep removes, every interval until ctx ends, what has expired: web
 // sessions, registrations whose address was never confirmed within the
 // activation period (their username and address become free again), and
-// account tokens (only hashes) that expired more than a week ago; audit log
-// entries older than the retention window (GANETIMGR_AUDIT_RETENTION_DAYS;
-// 0 keeps them); instance jobs finished over FinishedJobsKept ago and
-// confirmation links expired over a day ago.
+// account tokens (only hashes) that expired more than a week ago; expired
+// OAuth2 codes and access tokens; audit log entries older than the
+// retention window (GANETIMGR_AUDIT_RETENTION_DAYS; 0 keeps them); instance
+// jobs finished over FinishedJobsKept ago and confirmation links expired
+// over a day ago.
 func (s *Server) Sweep(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -304,6 +310,7 @@ func (s *Server) sweepOnce(ctx context.Context, now time.Time) {
 			}
 			return s.store.PurgeAudit(ctx, now.Add(-s.cfg.AuditRetention))
 		}},
+		{"expired oauth tokens", func() (int64, error) { return s.purgeOAuthTokens(ctx, now) }},
 		// Tracked instance jobs (their progress and Ganeti's log lines)
 		// finished over FinishedJobsKept ago; the audit log keeps what was
 		// done. Confirmation links expired over a day ago.
