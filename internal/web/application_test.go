@@ -455,6 +455,8 @@ func TestApplicationPagesAuthorizationMatrix(t *testing.T) {
 		{"GET", "/admin/applications/fast", nil, superuser(ok)},
 		{"POST", "/admin/applications/fast", url.Values{"hostname": {"x"}}, superuser(invalid)},
 		{"GET", "/admin/os-images", nil, superuser(ok)},
+		{"GET", fmt.Sprintf("/admin/os-images/clusters/%d", f.cluster.ID), nil, superuser(ok)},
+		{"GET", "/admin/os-images/clusters/999999", nil, superuser(missing)},
 		{"GET", "/admin/os-images/new", nil, superuser(ok)},
 		{"POST", "/admin/os-images/new", url.Values{"id": {"Bad ID"}, "secrets": {"img_passwd=x"}}, superuser(invalid)},
 		{"GET", "/admin/os-images/debian-12/edit", nil, superuser(ok)},

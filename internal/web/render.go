@@ -86,7 +86,7 @@ func (s *Server) loadTemplates() (map[string]*template.Template, error) {
 		"admin_users", "admin_user", "admin_user_delete", "admin_groups", "admin_group_new", "admin_group",
 		"admin_group_delete", "admin_orgs", "admin_org_form", "admin_org_delete",
 		"application_new", "application_list", "application_show",
-		"admin_application_fast", "admin_os_images", "admin_os_image_form", "admin_os_image_delete",
+		"admin_application_fast", "admin_os_images", "admin_os_images_cluster", "admin_os_image_form", "admin_os_image_delete",
 		"instance_confirm_action", "instance_confirm"} {
 		if pages[required] == nil {
 			return nil, fmt.Errorf("web: templates: page %q missing", required)

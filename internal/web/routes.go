@@ -255,6 +255,7 @@ func (s *Server) routes() http.Handler {
 				r.Get("/admin/applications/fast", s.adminApplicationFastNew)
 				r.Post("/admin/applications/fast", s.adminApplicationFastCreate)
 				r.Get("/admin/os-images", s.adminOSImagesList)
+				r.Get("/admin/os-images/clusters/{id:[0-9]+}", s.adminOSImagesCluster)
 				r.Get("/admin/os-images/new", s.adminOSImagesNew)
 				r.Post("/admin/os-images/new", s.adminOSImagesCreate)
 				r.Get("/admin/os-images/{id}/edit", s.adminOSImagesEdit)
