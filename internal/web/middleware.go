@@ -24,7 +24,6 @@ type ctxKey int
 
 const (
 	ctxRequestID ctxKey = iota
-	ctxClientAddr
 	ctxPrincipal
 	ctxLocalizer
 	ctxSession
@@ -50,20 +49,13 @@ func requestIDFrom(r *http.Request) string {
 
 // clientAddr records the client's address: the connection's peer, or, when
 // the peer is a trusted proxy, the right-most untrusted address of
-// X-Forwarded-For.
+// X-Forwarded-For. It is kept in the request's context as audit.WithAddr
+// does, so that the packages below the web layer record it in the audit
+// log with every change a request makes (clientAddrFrom reads it back).
 func (s *Server) clientAddr(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		addr := ClientAddr(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), s.trusted)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxClientAddr, addr)))
-	})
-}
-
-// auditAddr hands the client address clientAddr worked out to the packages
-// below the web layer (audit.WithAddr), which record it in the audit log
-// with every change a request makes. It runs right after clientAddr.
-func (s *Server) auditAddr(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(audit.WithAddr(r.Context(), clientAddrFrom(r))))
+		next.ServeHTTP(w, r.WithContext(audit.WithAddr(r.Context(), addr)))
 	})
 }
 
@@ -110,10 +102,8 @@ func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
 	return false
 }
 
-func clientAddrFrom(r *http.Request) netip.Addr {
-	a, _ := r.Context().Value(ctxClientAddr).(netip.Addr)
-	return a
-}
+// clientAddrFrom is the client address clientAddr worked out.
+func clientAddrFrom(r *http.Request) netip.Addr { return audit.AddrFrom(r.Context()) }
 
 // statusWriter remembers the status code and size of a response.
 type statusWriter struct {
