@@ -13,18 +13,38 @@ var errFlightAborted = errors.New("web: shared computation aborted")
 // byteLRU is a least-recently-used map bounded by the total size of its
 // values (as reported by the caller) rather than by a number of entries.
 // It is safe for concurrent use.
+//
+// The order is kept approximately, as in many caches: a value read while
+// in the more recent half of the order stays where it is (it is far from
+// being evicted), so most reads of a hot set move nothing; the order is
+// always that of the stamps, so what is evicted is what was stamped
+// longest ago.
 type byteLRU[K comparable, V any] struct {
 	mu     sync.Mutex
 	budget int64
 	used   int64
-	order  *list.List // front: most recently used; elements hold *lruItem
+	order  *list.List // front: most recently stamped; elements hold *lruItem
 	items  map[K]*list.Element
+	clock  uint64 // the last stamp given
 }
 
 type lruItem[K comparable, V any] struct {
-	key  K
-	val  V
-	size int64
+	key   K
+	val   V
+	size  int64
+	stamp uint64
+}
+
+// touch marks e as used: it moves to the front with a new stamp unless it
+// is in the more recent half of the order already.
+func (c *byteLRU[K, V]) touch(e *list.Element) *lruItem[K, V] {
+	it := e.Value.(*lruItem[K, V])
+	if c.clock-it.stamp >= uint64(len(c.items)/2) {
+		c.clock++
+		it.stamp = c.clock
+		c.order.MoveToFront(e)
+	}
+	return it
 }
 
 func newByteLRU[K comparable, V any](budget int64) *byteLRU[K, V] {
@@ -36,8 +56,7 @@ func (c *byteLRU[K, V]) get(k K) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.items[k]; ok {
-		c.order.MoveToFront(e)
-		return e.Value.(*lruItem[K, V]).val, true
+		return c.touch(e).val, true
 	}
 	var zero V
 	return zero, false
@@ -50,8 +69,7 @@ func (c *byteLRU[K, V]) getMany(keys []K, vals []V, found []bool) {
 	defer c.mu.Unlock()
 	for i, k := range keys {
 		if e, ok := c.items[k]; ok {
-			c.order.MoveToFront(e)
-			vals[i], found[i] = e.Value.(*lruItem[K, V]).val, true
+			vals[i], found[i] = c.touch(e).val, true
 		}
 	}
 }
@@ -71,7 +89,8 @@ func (c *byteLRU[K, V]) put(k K, v V, size int64) {
 	if size > c.budget {
 		return
 	}
-	c.items[k] = c.order.PushFront(&lruItem[K, V]{key: k, val: v, size: size})
+	c.clock++
+	c.items[k] = c.order.PushFront(&lruItem[K, V]{key: k, val: v, size: size, stamp: c.clock})
 	c.used += size
 	for c.used > c.budget {
 		last := c.order.Back()
