@@ -390,13 +390,28 @@ func (s *Server) instanceListData(r *http.Request, p *auth.Principal, q instance
 	return d, nil
 }
 
-// instancesPager renders the previous and next links of a page.
+// pagerKey is what a rendered pager depends on.
+type pagerKey struct{ lang, prev, next string }
+
+// pagerCacheBytes bounds the rendered pagers kept (a few hundred bytes
+// each).
+const pagerCacheBytes = 1 << 20
+
+// instancesPager renders the previous and next links of a page, once per
+// language and pair of links (a page's cursors stay the same while its
+// data does, so most pages' pagers are rendered once).
 func (s *Server) instancesPager(loc *i18n.Localizer, d *instanceListData) (template.HTML, error) {
+	k := pagerKey{lang: loc.Lang(), prev: d.PrevURL, next: d.NextURL}
+	if h, ok := s.pagers.get(k); ok {
+		return h, nil
+	}
 	var b strings.Builder
 	err := s.pages["instances"].ExecuteTemplate(&b, "instances_pager", pagerData{L: loc, PrevURL: d.PrevURL, NextURL: d.NextURL})
 	if err != nil {
 		return "", fmt.Errorf("web: render pager: %w", err)
 	}
 	// Produced by html/template: already escaped.
-	return template.HTML(b.String()), nil
+	h := template.HTML(b.String())
+	s.pagers.put(k, h, int64(len(h)+len(k.prev)+len(k.next)+64))
+	return h, nil
 }

@@ -114,6 +114,7 @@ type Server struct {
 	// session_store.go and fragment_cache.go).
 	pageCache  *pageCache
 	fragments  *fragmentCache
+	pagers     *byteLRU[pagerKey, template.HTML] // rendered pagers (instancesPager)
 	stateCache *stateCache
 	principals *principalCache
 	lists      *listIndexCache              // list_index.go
@@ -235,6 +236,7 @@ func New(d Deps) (*Server, error) {
 	co := d.Cache.withDefaults()
 	s.pageCache = newPageCache(co.PageBytes)
 	s.fragments = newFragmentCache(co.FragmentBytes)
+	s.pagers = newByteLRU[pagerKey, template.HTML](pagerCacheBytes)
 	s.stateCache = &stateCache{ttl: co.StateTTL}
 	s.lists = &listIndexCache{}
 	s.frames = newByteLRU[string, *pageFrame](co.FrameBytes)
