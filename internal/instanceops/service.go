@@ -78,10 +78,7 @@ type ClientSource interface {
 }
 
 // Mailer queues mails in the caller's transaction (*mail.Outbox).
-type Mailer interface {
-	EnqueueTx(ctx context.Context, tx pgx.Tx, to mail.Recipient, m mail.Mail) (int64, error)
-	EnqueueAdminsTx(ctx context.Context, tx pgx.Tx, m mail.Mail) ([]int64, error)
-}
+type Mailer = mail.TxMailer
 
 // Deps are the Service's dependencies and settings.
 type Deps struct {

@@ -57,6 +57,14 @@ type Options struct {
 	Templates fs.FS
 }
 
+// TxMailer queues mails in the caller's transaction, so a mail exists
+// exactly when the change it reports does; *Outbox is one. The services
+// that mail (applications, instance actions) depend on this.
+type TxMailer interface {
+	EnqueueTx(ctx context.Context, tx pgx.Tx, to Recipient, m Mail) (int64, error)
+	EnqueueAdminsTx(ctx context.Context, tx pgx.Tx, m Mail) ([]int64, error)
+}
+
 // Outbox renders mails and enqueues them for delivery: an outbox row and a
 // river job, in the caller's transaction. It is safe for concurrent use.
 type Outbox struct {
