@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/ganetimgr/ganetimgr/internal/i18n"
 	"github.com/ganetimgr/ganetimgr/internal/instanceops"
+	"github.com/ganetimgr/ganetimgr/internal/store"
 )
 
 // What the instance action handlers (instance_*.go) share. Every action is
@@ -143,6 +145,31 @@ func (s *Server) actionForm(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	return true
+}
+
+// instanceSwitch carries out a POST that switches a state of the instance
+// on or off (the "state" field says which, so a repeated submit does not
+// undo the first): set does it, and the page says onMsg or offMsg.
+func (s *Server) instanceSwitch(w http.ResponseWriter, r *http.Request, k instanceops.Kind,
+	set func(ctx context.Context, req instanceops.Request, slug, name string, on bool) (*store.InstanceJob, error),
+	onMsg, offMsg i18n.Msg) {
+	if !s.actionForm(w, r) {
+		return
+	}
+	on, ok := onOff(r, "state")
+	if !ok {
+		s.actionInvalid(w, r, k, "state", i18n.M("instanceactions.state.invalid"))
+		return
+	}
+	slug, name := actionTarget(r)
+	if _, err := set(r.Context(), actionRequest(r), slug, name, on); s.actionFailed(w, r, k, err) {
+		return
+	}
+	if on {
+		s.actionDone(w, r, onMsg)
+	} else {
+		s.actionDone(w, r, offMsg)
+	}
 }
 
 // onOff reads a field that switches something on ("on") or off ("off").
