@@ -52,17 +52,20 @@ func (s *Server) showInstance(w http.ResponseWriter, r *http.Request, status int
 			return
 		}
 	}
+	// The clusters' statuses (for the banner) and the page context
+	// (declared IPv6 prefixes, node groups under maintenance) come from the
+	// same snapshot as the lists'.
 	r, statuses, err := s.withSyncStatuses(r)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	pc, err := s.loadPageContext(ctx)
+	cs, err := s.state(ctx)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	d := instanceShowData{instanceView: s.instanceView(in, pc), Wide: wide}
+	d := instanceShowData{instanceView: s.instanceView(in, cs.pc), Wide: wide}
 	for _, st := range statuses {
 		if st.ClusterID == in.ClusterID {
 			d.Demo = st.Demo
