@@ -58,7 +58,8 @@ const (
 	confirmTimeout = 150 * time.Second
 )
 
-// syncBuffer keeps a test's logs and prints them when it fails.
+// syncBuffer keeps a test's logs (both harnesses of this package print
+// them when the test fails).
 type syncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer

@@ -1,14 +1,12 @@
 package instanceops
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"net/netip"
 	"net/url"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -39,24 +37,6 @@ const (
 	testAdmins   = "admins@example.org"
 )
 
-// logBuffer keeps a test's logs and prints them when it fails.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // The tests of the core actions share this harness (TestMain is in
 // main_test.go).
 
@@ -86,7 +66,7 @@ type harness struct {
 	clients *applications.Clients
 	svc     *Service
 	queue   *river.Client[pgx.Tx]
-	logs    *logBuffer
+	logs    *syncBuffer
 	// Users: ann owns the test instances (directly), gus through the
 	// group ops, bob is another active user, help holds view_instances,
 	// locker can_lock and isolator can_isolate (each with
@@ -97,7 +77,7 @@ type harness struct {
 
 func newHarness(t *testing.T, o harnessOptions) *harness {
 	t.Helper()
-	h := &harness{t: t, ctx: context.Background(), logs: &logBuffer{}}
+	h := &harness{t: t, ctx: context.Background(), logs: &syncBuffer{}}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("logs:\n%s", h.logs.String())
