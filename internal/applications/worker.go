@@ -424,14 +424,24 @@ func (s *Service) settleFailed(ctx context.Context, a *store.Application, jobID 
 	return nil
 }
 
-// settleCreated marks the application created, mails the applicant and
-// the administrators and records the creation in the audit log (by the
-// system, with the job) in one transaction, then refreshes the instance in
-// the cluster cache.
+// settleCreated refreshes the new instance in the cluster cache, then
+// marks the application created, mails the applicant and the
+// administrators and records the creation in the audit log (by the
+// system, with the job) in one transaction. The refresh comes first so
+// that whoever sees the application created (its page, the mail) finds
+// the instance in the lists at once.
 func (s *Service) settleCreated(ctx context.Context, a *store.Application, c *store.Cluster) error {
 	// The tracked job ends after the refresh, so the page it leads to
 	// (the new instance's) finds the instance in the cache.
 	defer s.finishTracked(ctx, a, "success", "")
+	if s.refresh != nil {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		err := s.refresh(rctx, c.ID, a.Hostname)
+		cancel()
+		if err != nil {
+			s.log.WarnContext(ctx, "refreshing the new instance failed; the next sync shows it", "application", a.ID, "error", err)
+		}
+	}
 	_, err := s.st.TransitionApplication(ctx, store.ApplicationTransition{ID: a.ID, From: store.AppSubmitted,
 		To: store.AppCreated, Attempt: a.SubmitAttempt},
 		func(ctx context.Context, tx pgx.Tx) error {
@@ -455,13 +465,6 @@ func (s *Service) settleCreated(ctx context.Context, a *store.Application, c *st
 		return settledOK(err)
 	}
 	s.log.InfoContext(ctx, "VM created", "application", a.ID, "hostname", a.Hostname, "cluster", c.Slug)
-	if s.refresh != nil {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		if err := s.refresh(rctx, c.ID, a.Hostname); err != nil {
-			s.log.WarnContext(ctx, "refreshing the new instance failed; the next sync shows it", "application", a.ID, "error", err)
-		}
-	}
 	return nil
 }
 
