@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -168,13 +169,17 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		elapsed := time.Since(start)
 		route := routePattern(r)
 		s.metrics.observe(route, r.Method, sw.status, elapsed)
-		level := s.log.Info
+		level := slog.LevelInfo
 		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || strings.HasPrefix(r.URL.Path, "/static/") {
-			level = s.log.Debug
+			level = slog.LevelDebug
 		}
-		level("request", "request_id", requestIDFrom(r), "method", r.Method, "path", logPath(r),
-			"route", route, "status", sw.status, "bytes", sw.bytes,
-			"duration_ms", float64(elapsed.Microseconds())/1000, "client", clientAddrFrom(r).String())
+		if !s.log.Enabled(r.Context(), level) {
+			return
+		}
+		s.log.LogAttrs(r.Context(), level, "request", slog.String("request_id", requestIDFrom(r)),
+			slog.String("method", r.Method), slog.String("path", logPath(r)), slog.String("route", route),
+			slog.Int("status", sw.status), slog.Int("bytes", sw.bytes),
+			slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000), slog.String("client", clientAddrFrom(r).String()))
 	})
 }
 
@@ -257,10 +262,9 @@ func (s *Server) crossOriginProtection(next http.Handler) http.Handler {
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := context.WithValue(r.Context(), ctxSession, true)
-		r = r.WithContext(ctx)
 		uid := s.sessions.GetInt64(ctx, keyUserID)
 		if uid == 0 {
-			next.ServeHTTP(w, r)
+			next.ServeHTTP(w, r.WithContext(ctx))
 			return
 		}
 		epoch := s.sessions.GetInt32(ctx, keyEpoch)
@@ -272,10 +276,11 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			e, err = s.principal(ctx, uid, true)
 		}
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			s.serverError(w, r, err)
+			s.serverError(w, r.WithContext(ctx), err)
 			return
 		}
 		if err != nil || !valid(e) {
+			r = r.WithContext(ctx)
 			if err := s.endSession(ctx); err != nil {
 				s.serverError(w, r, err)
 				return

@@ -46,7 +46,7 @@ func newFrameMarkers() frameMarkers {
 // pageFrame is a compiled frame: literal segments with a hole between each
 // two consecutive ones.
 type pageFrame struct {
-	lits  [][]byte
+	lits  []string // strings, so writing them converts nothing
 	slots []frameSlot
 	size  int // of the literals
 }
@@ -65,11 +65,11 @@ func compileFrame(b []byte, m frameMarkers, want [numSlots]int) (*pageFrame, err
 			}
 		}
 		if at < 0 {
-			f.lits = append(f.lits, b)
+			f.lits = append(f.lits, string(b))
 			f.size += len(b)
 			break
 		}
-		f.lits = append(f.lits, b[:at])
+		f.lits = append(f.lits, string(b[:at]))
 		f.size += at
 		f.slots = append(f.slots, slot)
 		seen[slot]++
@@ -102,7 +102,7 @@ func (f *pageFrame) each(uri string, rows rowsHTML, pager template.HTML, fn func
 		}
 	}
 	for i, lit := range f.lits {
-		put(string(lit))
+		put(lit)
 		if i == len(f.slots) {
 			break
 		}
