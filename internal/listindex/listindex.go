@@ -104,9 +104,17 @@ type Query struct {
 	Limit int
 }
 
+// Page is one page of a query: the instances and the cursor of the next
+// page (store.InstancePage) and, for each instance, its position in the
+// rows the index was built from (for callers that keep data beside them).
+type Page struct {
+	store.InstancePage
+	Rows []int32
+}
+
 // Page returns one page of q, with the cursor of the next page in Next.
 // Its rows are the index's own (read only).
-func (ix *Index) Page(q Query) (*store.InstancePage, error) {
+func (ix *Index) Page(q Query) (*Page, error) {
 	if q.Sort == "" {
 		q.Sort = store.SortByName
 	}
@@ -137,12 +145,13 @@ func (ix *Index) Page(q Query) (*store.InstancePage, error) {
 		ranks = ix.ownedRanks(o, q.Username, q.Groups)
 		n = len(ranks)
 	}
-	at := func(i int) *store.CachedInstance {
+	rowAt := func(i int) int32 {
 		if ranks != nil {
-			return ix.rows[o.pos[ranks[i]]]
+			return o.pos[ranks[i]]
 		}
-		return ix.rows[o.pos[i]]
+		return o.pos[i]
 	}
+	at := func(i int) *store.CachedInstance { return ix.rows[rowAt(i)] }
 	// start is the first candidate after the cursor in the walk's direction.
 	start, step := 0, 1
 	if q.Desc {
@@ -154,9 +163,12 @@ func (ix *Index) Page(q Query) (*store.InstancePage, error) {
 	case cur != nil: // the first row sorting after it
 		start = sort.Search(n, func(i int) bool { return compareToCursor(at(i), q.Sort, cur) > 0 })
 	}
-	page := &store.InstancePage{Instances: make([]*store.CachedInstance, 0, min(limit, n))}
+	size := min(limit, n)
+	page := &Page{InstancePage: store.InstancePage{Instances: make([]*store.CachedInstance, 0, size)},
+		Rows: make([]int32, 0, size)}
 	for i := start; i >= 0 && i < n; i += step {
-		r := at(i)
+		row := rowAt(i)
+		r := ix.rows[row]
 		if keep != nil && !keep(r) {
 			continue
 		}
@@ -165,6 +177,7 @@ func (ix *Index) Page(q Query) (*store.InstancePage, error) {
 			break
 		}
 		page.Instances = append(page.Instances, r)
+		page.Rows = append(page.Rows, row)
 	}
 	return page, nil
 }

@@ -152,7 +152,7 @@ func TestIndexMatchesSQL(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if w, g := keys(want), keys(got); !slices.Equal(w, g) || want.Next != got.Next {
+			if w, g := keys(want), keys(&got.InstancePage); !slices.Equal(w, g) || want.Next != got.Next {
 				t.Fatalf("query %d (%+v) page %d:\nSQL   %v next %q\nindex %v next %q", n, iq, page, w, want.Next, g, got.Next)
 			}
 			total += len(got.Instances)
@@ -181,13 +181,14 @@ func TestIndexVisibility(t *testing.T) {
 		return &store.CachedInstance{ClusterID: 1, ClusterSlug: "c", Name: name, Status: "running",
 			OwnerUsers: users, OwnerGroups: groups, SearchText: name}
 	}
-	ix := listindex.New([]*store.CachedInstance{
+	rows := []*store.CachedInstance{
 		mk("a", []string{"alice"}, nil),
 		mk("b", []string{"bob", "bob"}, []string{"ops"}),
 		mk("c", nil, []string{"devs", "ops"}),
 		mk("d", nil, nil),
 		mk("e", []string{"Alice"}, nil),
-	})
+	}
+	ix := listindex.New(rows)
 	for _, tc := range []struct {
 		q    listindex.Query
 		want []string
@@ -205,8 +206,14 @@ func TestIndexVisibility(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := []string{}
-		for _, in := range p.Instances {
+		for i, in := range p.Instances {
 			got = append(got, in.Name)
+			if p.Rows[i] < 0 || int(p.Rows[i]) >= len(rows) || rows[p.Rows[i]] != in {
+				t.Errorf("%+v: instance %s is not at its row %d", tc.q, in.Name, p.Rows[i])
+			}
+		}
+		if len(p.Rows) != len(p.Instances) {
+			t.Errorf("%+v: %d rows for %d instances", tc.q, len(p.Rows), len(p.Instances))
 		}
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("%+v: got %v, want %v", tc.q, got, tc.want)

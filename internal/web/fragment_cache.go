@@ -6,51 +6,179 @@ import (
 	"fmt"
 	"hash/maphash"
 	"html/template"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/ganetimgr/ganetimgr/internal/i18n"
 	"github.com/ganetimgr/ganetimgr/internal/instanceops"
 	"github.com/ganetimgr/ganetimgr/internal/store"
 )
 
-// fragmentCache keeps the rendered HTML of instance-list rows. A row is
-// rendered by html/template (template "instance_row" of the instances
-// page, so its escaping is html/template's) once per fragmentKey: the
-// instance's content hash (which changes with any synced field), its
-// cluster's slug and demo flag, the language, the column set, whether its
-// node group is under maintenance, the kind of job running on it (the
-// "job pending" badge) and the declared networks (IPv6 addresses are
-// derived from them). Pages are assembled from these
-// fragments, so a page nobody has seen before does not run the template
-// engine for each of its rows.
+// fragmentCache keeps the rendered HTML of instance-list rows, beside the
+// rows of the list index (list_index.go): every index row has a rowSlot
+// holding the row rendered by html/template (template "instance_row" of
+// the instances page, so its escaping is html/template's) in the few
+// variants asked for. A variant is everything a row shows besides the
+// instance, hashed to 64 bits once per request and cluster (rowVariants):
+// its cluster's slug and demo flag, the language, the column set, the
+// declared networks (IPv6 addresses are derived from them), whether its
+// node group is under maintenance and the kind of job running on it (the
+// "job pending" badge). An index row never changes, so neither do its
+// fragments: when the instance changes, the next index has a new row with
+// an empty slot (an unchanged row keeps its slot across rebuilds). Pages
+// are assembled from these fragments, so a page nobody has seen before
+// does not run the template engine for each of its rows, and finding a
+// row's fragment is an array index and an atomic load: no lock, no map.
+//
+// The fragments held by the current index's slots are bounded by a byte
+// budget: a fragment that would pass it empties every slot first (the
+// working set of rows is then rendered again as pages ask for it).
 type fragmentCache struct {
-	lru  *byteLRU[fragmentKey, template.HTML]
-	seed maphash.Seed // of the variant hashes (per process)
+	seed   maphash.Seed // of the variant hashes (per process)
+	budget int64
+
+	rows sync.Pool // of *rowsHTML (rowsBuf)
+
+	mu    sync.Mutex
+	slots []*rowSlot   // the current index's
+	used  atomic.Int64 // bytes held by slots (approximate under races)
+	count atomic.Int64 // fragments held by slots
 }
 
-// fragmentKey is everything a rendered row depends on: the instance
-// (cluster, name, content hash) and, as one 64-bit hash, the rest
-// (variantOf): its cluster's slug and demo flag, the language, the column
-// set, the declared networks, whether its node group is under maintenance
-// and the kind of job running on it. Hashing those once per request and
-// cluster rather than per row keeps the lookups of a 200-row page cheap.
-type fragmentKey struct {
-	cluster int64
-	hash    int64
-	variant uint64
-	name    string
+// maxRowVariants is how many variants of a row a slot holds: a language
+// and column set or two, plus a passing badge. When full, the oldest is
+// replaced.
+const maxRowVariants = 4
+
+// rowSlot holds the fragments of one index row. It is shared by every
+// index that has the row (an instance unchanged by a sync keeps its slot).
+type rowSlot struct{ p atomic.Pointer[rowFrags] }
+
+// rowFrags are a row's fragments: immutable once stored (a put stores a
+// copy), so readers need no lock.
+type rowFrags struct {
+	n, next int // variants held; the one replaced next when full
+	variant [maxRowVariants]uint64
+	html    [maxRowVariants]template.HTML
 }
+
+// fragmentOverhead is what a fragment is charged besides its bytes.
+const fragmentOverhead = 64
 
 func newFragmentCache(budget int64) *fragmentCache {
-	return &fragmentCache{lru: newByteLRU[fragmentKey, template.HTML](budget), seed: maphash.MakeSeed()}
+	return &fragmentCache{budget: budget, seed: maphash.MakeSeed()}
 }
 
-// rowVariants computes the variant part of the fragment keys of one
-// request: everything a row depends on besides the instance itself.
+// get returns the row's fragment of variant v.
+func (sl *rowSlot) get(v uint64) (template.HTML, bool) {
+	rf := sl.p.Load()
+	if rf == nil {
+		return "", false
+	}
+	for i := range rf.n {
+		if rf.variant[i] == v {
+			return rf.html[i], true
+		}
+	}
+	return "", false
+}
+
+// put keeps h as sl's fragment of variant v (sl a slot of the current
+// index or of one being replaced), replacing the oldest when the slot is
+// full.
+func (f *fragmentCache) put(sl *rowSlot, v uint64, h template.HTML) {
+	size := int64(len(h)) + fragmentOverhead
+	if size > f.budget {
+		return
+	}
+	if f.used.Load()+size > f.budget {
+		f.clear()
+	}
+	for {
+		old := sl.p.Load()
+		nf := &rowFrags{}
+		if old != nil {
+			*nf = *old
+		}
+		var freed int64 // the charge of the fragment replaced
+		i := slices.Index(nf.variant[:nf.n], v)
+		switch {
+		case i >= 0: // rendered meanwhile by another request
+			freed = int64(len(nf.html[i])) + fragmentOverhead
+		case nf.n == maxRowVariants:
+			i = nf.next
+			nf.next = (nf.next + 1) % maxRowVariants
+			freed = int64(len(nf.html[i])) + fragmentOverhead
+		default:
+			i = nf.n
+			nf.n++
+		}
+		nf.variant[i], nf.html[i] = v, h
+		if !sl.p.CompareAndSwap(old, nf) {
+			continue // another put on this slot came first: redo on top of it
+		}
+		f.used.Add(size - freed)
+		if freed == 0 {
+			f.count.Add(1)
+		}
+		return
+	}
+}
+
+// clear empties every slot of the current index.
+func (f *fragmentCache) clear() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, sl := range f.slots {
+		sl.p.Store(nil)
+	}
+	f.used.Store(0)
+	f.count.Store(0)
+}
+
+// adopt makes slots those of the current index and counts what they hold
+// (the slots of rows gone from the index, and their fragments, are
+// dropped with the previous index).
+func (f *fragmentCache) adopt(slots []*rowSlot) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var used, count int64
+	for _, sl := range slots {
+		if rf := sl.p.Load(); rf != nil {
+			for i := range rf.n {
+				used += int64(len(rf.html[i])) + fragmentOverhead
+			}
+			count += int64(rf.n)
+		}
+	}
+	f.slots = slots
+	f.used.Store(used)
+	f.count.Store(count)
+}
+
+// stats returns the number of fragments held and their charge.
+func (f *fragmentCache) stats() (int, int64) {
+	return int(f.count.Load()), f.used.Load()
+}
+
+// rowVariants computes the variants of the rows of one request: everything
+// a row depends on besides the instance itself. Pages have rows of a few
+// clusters, so each cluster's part is found by a short scan.
 type rowVariants struct {
-	seed    maphash.Seed
-	base    uint64           // language, column set, declared networks
-	cluster map[int64]uint64 // base with the cluster's slug and demo flag
+	seed     maphash.Seed
+	base     uint64 // language, column set, declared networks
+	clusters []clusterVariant
+	last     int // index in clusters of the last cluster looked up
+}
+
+// clusterVariant is base with one cluster's slug and demo flag, and the
+// cluster's node groups under maintenance.
+type clusterVariant struct {
+	id     int64
+	v      uint64
+	locked map[string]bool
 }
 
 func (f *fragmentCache) variants(lang string, wide bool, networks string) *rowVariants {
@@ -62,20 +190,34 @@ func (f *fragmentCache) variants(lang string, wide bool, networks string) *rowVa
 	if wide {
 		h.WriteByte(1)
 	}
-	return &rowVariants{seed: f.seed, base: h.Sum64(), cluster: map[int64]uint64{}}
+	return &rowVariants{seed: f.seed, base: h.Sum64()}
 }
 
-// of is the variant of a row of cluster id (slug, demo), with its
-// maintenance flag and the kind of its running job ("" for none).
-func (rv *rowVariants) of(id int64, slug string, demo, maintenance bool, busy string) uint64 {
-	v, ok := rv.cluster[id]
-	if !ok {
-		v = mix64(rv.base ^ maphash.String(rv.seed, slug))
-		if demo {
-			v = mix64(v ^ 0x64656d6f)
-		}
-		rv.cluster[id] = v
+// cluster returns the part of cluster id (slug, demo flag, node groups
+// under maintenance from pc).
+func (rv *rowVariants) cluster(id int64, slug string, demo bool, pc *pageContext) *clusterVariant {
+	if rv.last < len(rv.clusters) && rv.clusters[rv.last].id == id {
+		return &rv.clusters[rv.last]
 	}
+	for i := range rv.clusters {
+		if rv.clusters[i].id == id {
+			rv.last = i
+			return &rv.clusters[i]
+		}
+	}
+	v := mix64(rv.base ^ maphash.String(rv.seed, slug))
+	if demo {
+		v = mix64(v ^ 0x64656d6f)
+	}
+	rv.clusters = append(rv.clusters, clusterVariant{id: id, v: v, locked: pc.locked[id]})
+	rv.last = len(rv.clusters) - 1
+	return &rv.clusters[rv.last]
+}
+
+// of is the variant of a row of cluster part cv, with its maintenance flag
+// and the kind of its running job ("" for none).
+func (rv *rowVariants) of(cv *clusterVariant, maintenance bool, busy string) uint64 {
+	v := cv.v
 	if maintenance {
 		v = mix64(v ^ 0x6d61696e74)
 	}
@@ -123,41 +265,41 @@ func (rs rowsHTML) Joined() template.HTML {
 }
 
 // instanceRows returns the rendered rows of instances (a row deleted
-// meanwhile is an empty piece). rows may be key rows
-// (store.InstanceQuery.KeysOnly): rows not yet rendered are loaded in full
-// with one query and rendered.
-func (s *Server) instanceRows(ctx context.Context, rows []*store.CachedInstance, cs *cacheState, loc *i18n.Localizer,
-	wide bool, demo map[int64]bool) (rowsHTML, error) {
+// meanwhile is an empty piece), in a slice from rowsPool (see
+// releaseRows). rows are key rows of the list index
+// (store.InstanceListEntries); their slots are slots[pos[i]] or, with pos
+// nil, slots[i] (a nil slot: none). Rows not rendered yet in their variant
+// are loaded in full with one query and rendered.
+func (s *Server) instanceRows(ctx context.Context, rows []*store.CachedInstance, slots []*rowSlot, pos []int32,
+	cs *cacheState, loc *i18n.Localizer, wide bool, demo map[int64]bool) (rowsHTML, error) {
 	rv := s.fragments.variants(loc.Lang(), wide, cs.networks)
-	// The row's state besides its content: its node group under
-	// maintenance, the kind of job running on it (both rare: the maps are
-	// usually empty).
-	state := func(in *store.CachedInstance) (maintenance bool, busy string) {
-		if locked := cs.pc.locked[in.ClusterID]; len(locked) > 0 && in.NodeGroup != "" {
-			maintenance = locked[in.NodeGroup]
-		}
+	// variantOf is the row's variant: its cluster's part, its node group
+	// under maintenance, the kind of job running on it (both rare).
+	variantOf := func(in *store.CachedInstance) (uint64, string) {
+		cv := rv.cluster(in.ClusterID, in.ClusterSlug, demo[in.ClusterID], cs.pc)
+		maintenance := len(cv.locked) > 0 && in.NodeGroup != "" && cv.locked[in.NodeGroup]
+		busy := ""
 		if len(cs.busy) > 0 {
 			busy = cs.busy[store.InstanceKey{ClusterID: in.ClusterID, Name: in.Name}]
 		}
-		return maintenance, busy
+		return rv.of(cv, maintenance, busy), busy
 	}
-	keyOf := func(in *store.CachedInstance) fragmentKey {
-		maintenance, busy := state(in)
-		return fragmentKey{cluster: in.ClusterID, hash: in.ContentHash, name: in.Name,
-			variant: rv.of(in.ClusterID, in.ClusterSlug, demo[in.ClusterID], maintenance, busy)}
+	slotOf := func(i int) *rowSlot {
+		if pos != nil {
+			return slots[pos[i]]
+		}
+		return slots[i]
 	}
-	parts := make(rowsHTML, len(rows))
-	keys := make([]fragmentKey, len(rows))
-	for i, in := range rows {
-		keys[i] = keyOf(in)
-	}
-	found := make([]bool, len(rows))
-	s.fragments.lru.getMany(keys, parts, found)
+	parts := s.rowsBuf(len(rows))
 	var missing []store.InstanceKey
 	var where map[store.InstanceKey]int
 	for i, in := range rows {
-		if found[i] {
-			continue
+		if sl := slotOf(i); sl != nil {
+			v, _ := variantOf(in)
+			if h, ok := sl.get(v); ok {
+				parts[i] = h
+				continue
+			}
 		}
 		if where == nil {
 			where = map[store.InstanceKey]int{}
@@ -166,32 +308,59 @@ func (s *Server) instanceRows(ctx context.Context, rows []*store.CachedInstance,
 		missing = append(missing, k)
 		where[k] = i
 	}
-	if len(missing) > 0 {
-		full, err := s.store.InstancesByKey(ctx, missing)
-		if err != nil {
-			return nil, err
+	if len(missing) == 0 {
+		return parts, nil
+	}
+	full, err := s.store.InstancesByKey(ctx, missing)
+	if err != nil {
+		s.releaseRows(parts)
+		return nil, err
+	}
+	t := s.pages["instances"]
+	var buf bytes.Buffer
+	for _, in := range full {
+		i := where[store.InstanceKey{ClusterID: in.ClusterID, Name: in.Name}]
+		v, busy := variantOf(in)
+		buf.Reset()
+		iv := s.instanceView(in, cs.pc)
+		if busy != "" {
+			iv.Busy = instanceops.Kind(busy).Busy()
 		}
-		t := s.pages["instances"]
-		var buf bytes.Buffer
-		for _, in := range full {
-			// The full row may be newer than the key row; it is rendered
-			// and kept under its own content hash.
-			k := keyOf(in)
-			buf.Reset()
-			v := s.instanceView(in, cs.pc)
-			if _, busy := state(in); busy != "" {
-				v.Busy = instanceops.Kind(busy).Busy()
+		d := rowData{L: loc, V: iv, Wide: wide, Demo: demo[in.ClusterID]}
+		if err := t.ExecuteTemplate(&buf, "instance_row", d); err != nil {
+			s.releaseRows(parts)
+			return nil, fmt.Errorf("web: render instance row: %w", err)
+		}
+		// Produced by html/template from rowData: already escaped.
+		h := template.HTML(buf.String())
+		parts[i] = h
+		// The full row may be newer than the index's (a sync in between):
+		// it is shown but kept only when it is what the slot's row is.
+		if sl := slotOf(i); sl != nil && in.ContentHash == rows[i].ContentHash {
+			if kv, _ := variantOf(rows[i]); kv == v {
+				s.fragments.put(sl, v, h)
 			}
-			d := rowData{L: loc, V: v, Wide: wide, Demo: demo[in.ClusterID]}
-			if err := t.ExecuteTemplate(&buf, "instance_row", d); err != nil {
-				return nil, fmt.Errorf("web: render instance row: %w", err)
-			}
-			// Produced by html/template from rowData: already escaped.
-			h := template.HTML(buf.String())
-			s.fragments.lru.put(k, h, int64(len(h)+len(k.name)+64))
-			i := where[store.InstanceKey{ClusterID: in.ClusterID, Name: in.Name}]
-			parts[i] = h
 		}
 	}
 	return parts, nil
+}
+
+// rowsBuf returns a slice of n empty rows, reused from earlier pages when
+// there is one (a 200-row page's slice is 3 KiB of pointers).
+func (s *Server) rowsBuf(n int) rowsHTML {
+	if p, ok := s.fragments.rows.Get().(*rowsHTML); ok && cap(*p) >= n {
+		return (*p)[:n]
+	}
+	return make(rowsHTML, n, max(n, instancePageSize))
+}
+
+// releaseRows gives rows (from instanceRows) back for reuse, once nothing
+// refers to them: the page they made was written or copied.
+func (s *Server) releaseRows(rows rowsHTML) {
+	if cap(rows) == 0 || cap(rows) > maxInstancePageSize {
+		return
+	}
+	clear(rows[:cap(rows)])
+	rows = rows[:0]
+	s.fragments.rows.Put(&rows)
 }

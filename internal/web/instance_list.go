@@ -126,7 +126,7 @@ type instanceListData struct {
 	Query     instanceListQuery
 	States    []instanceState
 	Clusters  []clusterChoice
-	Sorts     map[string]sortColumn
+	Sorts     map[string]sortColumn // set for rendering (sortColumns)
 	NextURL   string
 	PrevURL   string
 	Total     int // all instances of the shown clusters, -1 when filtered
@@ -175,6 +175,7 @@ func (s *Server) instanceList(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, err
 		}
+		defer s.releaseRows(d.RowHTML) // the page is a copy
 		if framed {
 			f, err := s.instanceListFrame(w, r, d, cs)
 			if err != nil {
@@ -182,6 +183,7 @@ func (s *Server) instanceList(w http.ResponseWriter, r *http.Request) {
 			}
 			return f.assemble(r.URL.RequestURI(), d.RowHTML, d.PagerHTML), nil
 		}
+		d.Sorts = s.sortColumns(q)
 		buf, err := s.renderPage(s.page(w, r, http.StatusOK, d), "instances")
 		if err != nil {
 			return nil, err
@@ -215,10 +217,12 @@ func (s *Server) instanceList(w http.ResponseWriter, r *http.Request) {
 		}
 		f, err := s.instanceListFrame(w, r, d, cs)
 		if err != nil {
+			s.releaseRows(d.RowHTML)
 			s.serverError(w, r, err)
 			return
 		}
 		s.serveFramed(w, r, key, f, d.RowHTML, d.PagerHTML)
+		s.releaseRows(d.RowHTML)
 		return
 	}
 	page, _, err := s.pageCache.get(key, func() ([]byte, error) { return render(true) })
@@ -280,6 +284,7 @@ func (s *Server) instanceListFrame(w http.ResponseWriter, r *http.Request, d *in
 		return f, nil
 	}
 	fd := *d
+	fd.Sorts = s.sortColumns(d.Query)
 	want := [numSlots]int{slotPath: -1, slotRows: 0, slotPager: 1}
 	if len(d.RowHTML) > 0 {
 		fd.RowHTML = rowsHTML{template.HTML(s.marks[slotRows])}
@@ -331,9 +336,12 @@ func (s *Server) instanceListData(r *http.Request, p *auth.Principal, q instance
 		// The rows before a page: the reversed order after the cursor.
 		sq.Desc, sq.After = !q.Desc, q.Before
 	}
-	ix, err := s.listIndex(ctx, cs)
+	b, err := s.listIndex(ctx, cs)
 	if err != nil {
 		return nil, err
+	}
+	if s.prerenderer.seen(rowKind{lang: s.localizerFrom(r).Lang(), wide: d.Wide}, s.now()) {
+		s.prerender() // this kind of row, for every instance
 	}
 	iq := listindex.Query{All: sq.All, ClusterIDs: sq.ClusterIDs, Statuses: sq.Statuses, Search: sq.Search,
 		Sort: sq.Sort, Desc: sq.Desc, After: sq.After, Limit: sq.Limit}
@@ -343,7 +351,7 @@ func (s *Server) instanceListData(r *http.Request, p *auth.Principal, q instance
 			iq.Groups = e.names
 		}
 	}
-	page, err := ix.Page(iq)
+	page, err := b.ix.Page(iq)
 	if err != nil {
 		return nil, err
 	}
@@ -351,9 +359,10 @@ func (s *Server) instanceListData(r *http.Request, p *auth.Principal, q instance
 	moreBefore, moreAfter := q.After != "", page.Next != ""
 	if q.Before != "" {
 		slices.Reverse(rows)
+		slices.Reverse(page.Rows)
 		moreBefore, moreAfter = page.Next != "", true
 	}
-	if d.RowHTML, err = s.instanceRows(ctx, rows, cs, s.localizerFrom(r), d.Wide, demo); err != nil {
+	if d.RowHTML, err = s.instanceRows(ctx, rows, b.slots, page.Rows, cs, s.localizerFrom(r), d.Wide, demo); err != nil {
 		return nil, err
 	}
 	base := q.values()
@@ -373,7 +382,16 @@ func (s *Server) instanceListData(r *http.Request, p *auth.Principal, q instance
 			d.PrevURL = link("before", store.InstanceCursor(rows[0], q.Sort, !q.Desc))
 		}
 	}
-	d.Sorts = map[string]sortColumn{}
+	if d.PagerHTML, err = s.instancesPager(s.localizerFrom(r), d); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// sortColumns returns the column headers' sort links of q, for rendering
+// the page (or its frame, which most requests reuse).
+func (s *Server) sortColumns(q instanceListQuery) map[string]sortColumn {
+	sorts := map[string]sortColumn{}
 	for _, k := range []store.InstanceSort{store.SortByName, store.SortByCluster, store.SortByStatus,
 		store.SortByMemory, store.SortByVCPUs, store.SortByNode} {
 		sq := q
@@ -382,12 +400,9 @@ func (s *Server) instanceListData(r *http.Request, p *auth.Principal, q instance
 		if enc := sq.values().Encode(); enc != "" {
 			u += "?" + enc
 		}
-		d.Sorts[string(k)] = sortColumn{Key: k, URL: u, Current: k == q.Sort, Desc: q.Desc}
+		sorts[string(k)] = sortColumn{Key: k, URL: u, Current: k == q.Sort, Desc: q.Desc}
 	}
-	if d.PagerHTML, err = s.instancesPager(s.localizerFrom(r), d); err != nil {
-		return nil, err
-	}
-	return d, nil
+	return sorts
 }
 
 // pagerKey is what a rendered pager depends on.

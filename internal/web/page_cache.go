@@ -255,6 +255,6 @@ type CacheStats struct {
 func (s *Server) CacheStats() CacheStats {
 	var st CacheStats
 	st.Pages, st.PageBytes = s.pageCache.lru.stats()
-	st.Fragments, st.FragmentBytes = s.fragments.lru.stats()
+	st.Fragments, st.FragmentBytes = s.fragments.stats()
 	return st
 }

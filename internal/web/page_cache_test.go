@@ -231,3 +231,45 @@ func uidOf(t *testing.T, f *pagesFixture, name string) int64 {
 	}
 	return u.ID
 }
+
+// TestRowsRenderedAhead: once a kind of list (language, column set) has
+// been shown, every instance's row is rendered for it in the background,
+// and after a sync only the changed rows are rendered again, still ahead
+// of any page: a page nobody has seen finds its rows ready.
+func TestRowsRenderedAhead(t *testing.T) {
+	f := cachedFixture(t)
+	total := len(f.names)
+	waitFragments := func(what string, want int) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for f.site.CacheStats().Fragments != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %d row fragments, want %d", what, f.site.CacheStats().Fragments, want)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	// Alice sees a few instances; the rows of all of them are rendered
+	// in her language and column set.
+	if r := f.clients["alice"].get("/instances/"); r.StatusCode != http.StatusOK {
+		t.Fatalf("alice's list: %d", r.StatusCode)
+	}
+	waitFragments("after a user's list", total)
+	// The helpdesk's wide rows are another kind.
+	f.clients["helpdesk"].get("/instances/")
+	waitFragments("after the helpdesk's list", 2*total)
+
+	// A sync changes one instance: the next index keeps the other rows'
+	// fragments, and the changed row is rendered again in both kinds
+	// before anyone asks for it.
+	if err := f.fake.SetInstanceTags(f.bobOnly, []string{"ganetimgr:user:bob", "ganetimgr:adminlock"}); err != nil {
+		t.Fatal(err)
+	}
+	f.sync(t)
+	time.Sleep(cacheBound + 100*time.Millisecond)
+	f.clients["alice"].get("/instances/") // alice does not see the changed row
+	waitFragments("after the sync", 2*total)
+	if r := f.clients["bob"].get("/instances/"); strings.Count(r.body, "badge-lock") != 1 {
+		t.Errorf("bob's list does not show the change:\n%s", r.body)
+	}
+}

@@ -112,14 +112,15 @@ type Server struct {
 
 	// Caches (see page_cache.go, cache_state.go, principal_cache.go,
 	// session_store.go and fragment_cache.go).
-	pageCache  *pageCache
-	fragments  *fragmentCache
-	pagers     *byteLRU[pagerKey, template.HTML] // rendered pagers (instancesPager)
-	stateCache *stateCache
-	principals *principalCache
-	lists      *listIndexCache              // list_index.go
-	frames     *byteLRU[string, *pageFrame] // page_frame.go
-	marks      frameMarkers
+	pageCache   *pageCache
+	fragments   *fragmentCache
+	prerenderer *prerenderer                      // fragment_prerender.go
+	pagers      *byteLRU[pagerKey, template.HTML] // rendered pagers (instancesPager)
+	stateCache  *stateCache
+	principals  *principalCache
+	lists       *listIndexCache              // list_index.go
+	frames      *byteLRU[string, *pageFrame] // page_frame.go
+	marks       frameMarkers
 	// fullRenders renders every instance list in full, uncached (set by
 	// tests that compare framed pages with full renders).
 	fullRenders bool
@@ -236,6 +237,7 @@ func New(d Deps) (*Server, error) {
 	co := d.Cache.withDefaults()
 	s.pageCache = newPageCache(co.PageBytes)
 	s.fragments = newFragmentCache(co.FragmentBytes)
+	s.prerenderer = &prerenderer{}
 	s.pagers = newByteLRU[pagerKey, template.HTML](pagerCacheBytes)
 	s.stateCache = &stateCache{ttl: co.StateTTL}
 	s.lists = &listIndexCache{}
