@@ -56,9 +56,13 @@ func main() {
 	conns := flag.Int("c", 32, "wrk connections")
 	only := flag.String("only", "", "run only the scenarios whose name contains this")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the candidate runs to this file")
+	allocs := flag.String("allocprofile", "", "write a profile of the memory allocated during the runs to this file")
 	slow := flag.String("pgslow", "", "log PostgreSQL statements slower than this (e.g. 10ms) and print them at the end")
 	flag.Parse()
-	opts.only, opts.profile, opts.pgslow = *only, *profile, *slow
+	opts.only, opts.profile, opts.allocs, opts.pgslow = *only, *profile, *allocs, *slow
+	if opts.allocs != "" {
+		runtime.MemProfileRate = 64 << 10
+	}
 	// Bounded, and stopped cleanly (PostgreSQL, fakes, wrk) on Ctrl-C.
 	sig, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -95,7 +99,7 @@ type bench struct {
 }
 
 // opts are the optional flags.
-type options struct{ only, profile, pgslow string }
+type options struct{ only, profile, allocs, pgslow string }
 
 func run(ctx context.Context, dur time.Duration, rounds, conns int, opts options) error {
 	if _, err := exec.LookPath("wrk"); err != nil {
@@ -261,11 +265,26 @@ func run(ctx context.Context, dur time.Duration, rounds, conns int, opts options
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if opts.allocs != "" {
+		// What setting up allocated is in the .base profile, to be left
+		// out with go tool pprof -diff_base.
+		if err := writeAllocs(opts.allocs + ".base"); err != nil {
+			return err
+		}
+		defer func() {
+			if err := writeAllocs(opts.allocs); err != nil {
+				fmt.Fprintln(os.Stderr, "ganetimgr-bench: alloc profile:", err)
+			}
+		}()
+	}
 	for _, sc := range scen {
 		if !strings.Contains(sc.name, opts.only) {
 			continue
 		}
 		var sr, cr []sample
+		if err := w.warmUp(sc.cand); err != nil {
+			return fmt.Errorf("%s: %w", sc.name, err)
+		}
 		for range rounds {
 			s, err := w.run(static(sc.size))
 			if err != nil {
@@ -300,6 +319,10 @@ func run(ctx context.Context, dur time.Duration, rounds, conns int, opts options
 			continue
 		}
 		var cr []sample
+		if err := w.warmUp(sc.cand); err != nil {
+			stopChurn()
+			return fmt.Errorf("%s: %w", sc.name, err)
+		}
 		for range rounds {
 			c, err := w.run(sc.cand)
 			if err != nil {
@@ -316,7 +339,8 @@ func run(ctx context.Context, dur time.Duration, rounds, conns int, opts options
 	fmt.Printf("\ncommand: make bench (go run ./cmd/ganetimgr-bench -d %s -rounds %d -c %d); wrk -t2 -c%d -d%s --latency; medians of %d runs, static and candidate alternated\n",
 		dur, rounds, conns, conns, dur, rounds)
 	fmt.Printf("static = a same-size file served by the site's own /static/ route (same server and middleware; written with Content-Length, not ServeContent); no Accept-Encoding (identity)\n")
-	fmt.Printf("cold = every request a page-cache miss: a different user (cookie rotation) or page, plus a unique query parameter\n\n")
+	fmt.Printf("cold = every request a page-cache miss: a different user (cookie rotation) or page, plus a unique query parameter\n")
+	fmt.Printf("each scenario starts with %s of its load, not measured (the users' sessions and page frames loaded, as on a server that has been up)\n\n", warmUpTime)
 	fmt.Printf("%-44s %9s %9s %9s %8s %16s %s\n", "scenario", "req/s", "p50", "p99", "÷static", "target", "result")
 	for _, r := range results {
 		r.print()
@@ -601,4 +625,19 @@ func rss() string {
 		}
 	}
 	return "unknown"
+}
+
+// writeAllocs writes the allocation profile so far (pprof's "allocs") to
+// path.
+func writeAllocs(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC() // the profile is as of the last collection
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -45,6 +45,17 @@ var (
 	reSockErr = regexp.MustCompile(`Socket errors: (.*)`)
 )
 
+// warmUpTime is how long a scenario's load runs, unmeasured, before its
+// measured runs.
+const warmUpTime = 2 * time.Second
+
+// warmUp runs t's load for warmUpTime and discards the figures.
+func (w wrk) warmUp(t target) error {
+	w.dur = warmUpTime
+	_, err := w.run(t)
+	return err
+}
+
 func (w wrk) run(t target) (sample, error) {
 	args := []string{"-t2", "-c" + strconv.Itoa(w.conns), "-d" + w.dur.String(), "--latency"}
 	u := t.url
