@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ganetimgr/ganetimgr/internal/store"
@@ -32,6 +33,7 @@ type cacheState struct {
 	busyVersion string
 	dataVersion string // every cluster's id, slug, flags and data version
 	loadedAt    time.Time
+	listKey     atomic.Pointer[listKeyMemo] // listKeyState's memo
 }
 
 // stateCache holds the current cacheState.

@@ -159,8 +159,6 @@ func (s *Server) instanceList(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	// The banner shows the same snapshot as the rows.
-	r = r.WithContext(context.WithValue(r.Context(), statusesKey{}, cs.statuses))
 	if q.Cluster != "" && !slices.ContainsFunc(cs.statuses, func(st *store.SyncStatus) bool {
 		return !st.Disabled && st.Slug == q.Cluster
 	}) {
@@ -191,6 +189,14 @@ func (s *Server) instanceList(w http.ResponseWriter, r *http.Request) {
 		return buf.Bytes(), nil
 	}
 	key, cacheable := s.instanceListKey(r, cs)
+	if cacheable && !s.fullRenders {
+		if page, ok := s.pageCache.lru.get(key); ok {
+			s.serveCached(w, r, key, page)
+			return
+		}
+	}
+	// The banner shows the same snapshot as the rows.
+	r = r.WithContext(context.WithValue(r.Context(), statusesKey{}, cs.statuses))
 	if !cacheable || s.fullRenders {
 		body, err := render(false)
 		if err != nil {
@@ -202,10 +208,6 @@ func (s *Server) instanceList(w http.ResponseWriter, r *http.Request) {
 		h.Set("Content-Length", strconv.Itoa(len(body)))
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(body)
-		return
-	}
-	if page, ok := s.pageCache.lru.get(key); ok {
-		s.serveCached(w, r, key, page)
 		return
 	}
 	if !s.pageCache.admit(key) {
@@ -251,14 +253,36 @@ func (s *Server) instanceListKey(r *http.Request, cs *cacheState) (key string, c
 	k.add("instances", uri, s.localizerFrom(r).Lang())
 	k.addInt(e.p.User.ID)
 	k.add(e.p.User.Username, strconv.Itoa(int(e.p.Role())), strconv.FormatBool(e.p.Can(auth.ViewInstances)), e.groups)
-	k.add(cs.dataVersion, cs.networks, cs.busyVersion, strconv.Itoa(s.pendingApplications(r)))
-	s.addBannerKey(&k, r)
+	k.add(s.listKeyState(cs), strconv.Itoa(s.pendingApplications(r)))
 	return k.String(), true
 }
 
+// listKeyMemo is a listKeyState result and the second it holds for.
+type listKeyMemo struct {
+	sec int64
+	key string
+}
+
+// listKeyState is the part of list page keys that comes from the state
+// snapshot and the clock: the clusters' data versions, the declared
+// networks, the instances with a job running and the stale-cluster banner
+// as shown now. It is computed once per snapshot and second.
+func (s *Server) listKeyState(cs *cacheState) string {
+	now := s.now()
+	if m := cs.listKey.Load(); m != nil && m.sec == now.Unix() {
+		return m.key
+	}
+	var k pageKey
+	k.add(cs.dataVersion, cs.networks, cs.busyVersion)
+	addBannerKey(&k, s.staleOf(cs.statuses, now))
+	key := k.String()
+	cs.listKey.Store(&listKeyMemo{sec: now.Unix(), key: key})
+	return key
+}
+
 // addBannerKey adds the stale-cluster banner as shown to a cache key.
-func (s *Server) addBannerKey(k *pageKey, r *http.Request) {
-	for _, st := range s.staleClusters(r) {
+func addBannerKey(k *pageKey, stale []StaleCluster) {
+	for _, st := range stale {
 		k.add(st.Slug, strconv.FormatBool(st.Stale), strconv.FormatBool(st.Unreachable), st.Age.Msg.ID())
 		k.add(fmt.Sprint(st.Age.Args...))
 	}
@@ -278,7 +302,7 @@ func (s *Server) instanceListFrame(w http.ResponseWriter, r *http.Request, d *in
 	k.add(p.User.Username, strconv.Itoa(int(p.Role())), strconv.FormatBool(d.Wide), d.Query.values().Encode())
 	k.addInt(int64(d.Total))
 	k.add(strconv.FormatBool(len(d.RowHTML) > 0), cs.dataVersion, strconv.Itoa(s.pendingApplications(r)))
-	s.addBannerKey(&k, r)
+	addBannerKey(&k, s.staleOf(cs.statuses, s.now()))
 	key := k.String()
 	if f, ok := s.frames.get(key); ok {
 		return f, nil

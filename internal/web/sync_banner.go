@@ -50,7 +50,13 @@ func (s *Server) staleClusters(r *http.Request) []StaleCluster {
 		s.log.Warn("sync status for banner", "err", err, "request_id", requestIDFrom(r))
 		return nil
 	}
-	f, now := s.freshness(), s.now()
+	return s.staleOf(statuses, s.now())
+}
+
+// staleOf returns the enabled clusters of statuses to name in the banner
+// at now.
+func (s *Server) staleOf(statuses []*store.SyncStatus, now time.Time) []StaleCluster {
+	f := s.freshness()
 	var out []StaleCluster
 	for _, st := range statuses {
 		if st.Disabled {
