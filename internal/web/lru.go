@@ -62,18 +62,6 @@ func (c *byteLRU[K, V]) get(k K) (V, bool) {
 	return zero, false
 }
 
-// getMany looks up every key under one lock (pages look up hundreds of
-// rows at once): found[i] reports whether vals[i] holds keys[i]'s value.
-func (c *byteLRU[K, V]) getMany(keys []K, vals []V, found []bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for i, k := range keys {
-		if e, ok := c.items[k]; ok {
-			vals[i], found[i] = c.touch(e).val, true
-		}
-	}
-}
-
 // put stores v under k, charging size bytes against the budget, and evicts
 // the least recently used values until the total fits. A value larger than
 // the whole budget is not stored.

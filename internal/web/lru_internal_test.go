@@ -49,20 +49,16 @@ func TestByteLRUEvictsLeastRecentlyUsed(t *testing.T) {
 }
 
 // TestByteLRUHotSetMovesLittle: reading values in the recent half moves
-// nothing, so a hot set costs no list updates; getMany finds what is
-// there.
+// nothing, so a hot set costs no list updates; get finds what is there.
 func TestByteLRUHotSetMovesLittle(t *testing.T) {
 	c := newByteLRU[int, int](1000)
 	for i := range 100 {
 		c.put(i, i, 1)
 	}
 	clock := c.clock
-	keys := []int{99, 98, 97, 60, 51}
-	vals, found := make([]int, len(keys)), make([]bool, len(keys))
-	c.getMany(keys, vals, found)
-	for i, k := range keys {
-		if !found[i] || vals[i] != k {
-			t.Errorf("getMany %d: %v %v", k, vals[i], found[i])
+	for _, k := range []int{99, 98, 97, 60, 51} {
+		if v, ok := c.get(k); !ok || v != k {
+			t.Errorf("get %d: %v %v", k, v, ok)
 		}
 	}
 	if c.clock != clock {
