@@ -21,43 +21,65 @@ import (
 	"github.com/ganetimgr/ganetimgr/internal/store"
 )
 
-type ctxKey int
-
-const (
-	ctxRequestID ctxKey = iota
-	ctxPrincipal
-	ctxLocalizer
-	ctxSession
-)
-
 // maxBody bounds every request body; forms here are small.
 const maxBody = 1 << 20
 
-func (s *Server) requestID(next http.Handler) http.Handler {
+// requestState is what the middleware learns about a request: its id, and
+// (in the "dynamic" chain) whether a session is loaded, who is logged in
+// and the language. requestContext puts it in the request's context once;
+// the middleware after it fill it in place instead of each copying the
+// request to add one more context value. Its fields are written only by
+// the middleware, before the handler runs.
+type requestState struct {
+	id      string
+	session bool            // a session is loaded (authenticate ran)
+	entry   *principalEntry // the logged-in user; nil when anonymous
+	loc     *i18n.Localizer // the language (localize, or an error page)
+}
+
+type requestStateKey struct{}
+
+// stateFrom returns the request's state, nil outside the route table.
+func stateFrom(ctx context.Context) *requestState {
+	st, _ := ctx.Value(requestStateKey{}).(*requestState)
+	return st
+}
+
+// withState returns the request's state, adding an empty one to the
+// request when it has none (a handler used outside the route table).
+func withState(r *http.Request) (*requestState, *http.Request) {
+	if st := stateFrom(r.Context()); st != nil {
+		return st, r
+	}
+	st := &requestState{}
+	return st, r.WithContext(context.WithValue(r.Context(), requestStateKey{}, st))
+}
+
+// requestContext starts every request. It gives the request an id (sent
+// as X-Request-Id and logged with everything the request logs) and works
+// out the client address: the connection's peer or, when the peer is a
+// trusted proxy, the right-most untrusted address of X-Forwarded-For
+// (ClientAddr). The address is kept as audit.WithAddr does, so that the
+// packages below the web layer record it in the audit log with every
+// change a request makes (clientAddrFrom reads it back). Both go into the
+// request's context with its requestState in one copy of the request.
+func (s *Server) requestContext(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var b [8]byte
 		_, _ = rand.Read(b[:])
-		id := hex.EncodeToString(b[:])
-		w.Header().Set("X-Request-Id", id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxRequestID, id)))
+		st := &requestState{id: hex.EncodeToString(b[:])}
+		w.Header()["X-Request-Id"] = []string{st.id}
+		addr := ClientAddr(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), s.trusted)
+		ctx := audit.WithAddr(context.WithValue(r.Context(), requestStateKey{}, st), addr)
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
 func requestIDFrom(r *http.Request) string {
-	id, _ := r.Context().Value(ctxRequestID).(string)
-	return id
-}
-
-// clientAddr records the client's address: the connection's peer, or, when
-// the peer is a trusted proxy, the right-most untrusted address of
-// X-Forwarded-For. It is kept in the request's context as audit.WithAddr
-// does, so that the packages below the web layer record it in the audit
-// log with every change a request makes (clientAddrFrom reads it back).
-func (s *Server) clientAddr(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		addr := ClientAddr(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), s.trusted)
-		next.ServeHTTP(w, r.WithContext(audit.WithAddr(r.Context(), addr)))
-	})
+	if st := stateFrom(r.Context()); st != nil {
+		return st.id
+	}
+	return ""
 }
 
 // ClientAddr works out the client address from the connection's remote
@@ -166,20 +188,26 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
-		elapsed := time.Since(start)
+		end := time.Now()
+		elapsed := end.Sub(start)
 		route := routePattern(r)
 		s.metrics.observe(route, r.Method, sw.status, elapsed)
 		level := slog.LevelInfo
 		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || strings.HasPrefix(r.URL.Path, "/static/") {
 			level = slog.LevelDebug
 		}
-		if !s.log.Enabled(r.Context(), level) {
+		ctx := r.Context()
+		if !s.log.Enabled(ctx, level) {
 			return
 		}
-		s.log.LogAttrs(r.Context(), level, "request", slog.String("request_id", requestIDFrom(r)),
+		// The record is handed to the handler directly: Logger.LogAttrs
+		// would also walk the stack for a source line nobody reads here.
+		rec := slog.NewRecord(end, level, "request", 0)
+		rec.AddAttrs(slog.String("request_id", requestIDFrom(r)),
 			slog.String("method", r.Method), slog.String("path", logPath(r)), slog.String("route", route),
 			slog.Int("status", sw.status), slog.Int("bytes", sw.bytes),
 			slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000), slog.String("client", clientAddrFrom(r).String()))
+		_ = s.log.Handler().Handle(ctx, rec)
 	})
 }
 
@@ -203,19 +231,38 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 	"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 func (s *Server) securityHeaders(next http.Handler) http.Handler {
+	// Made once and shared by every response: the names are already in
+	// canonical form and each slice is full (len == cap), so a handler's
+	// Set replaces it and an Add copies it, never changing it here.
+	fixed := []fixedHeader{
+		{"Content-Security-Policy", []string{contentSecurityPolicy}},
+		{"X-Content-Type-Options", []string{"nosniff"}},
+		{"Referrer-Policy", []string{"same-origin"}},
+		{"X-Frame-Options", []string{"DENY"}},
+		{"Cross-Origin-Opener-Policy", []string{"same-origin"}},
+	}
+	if s.cfg.Secure() {
+		fixed = append(fixed, fixedHeader{"Strict-Transport-Security", []string{"max-age=31536000"}})
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", contentSecurityPolicy)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "same-origin")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		if s.cfg.Secure() {
-			h.Set("Strict-Transport-Security", "max-age=31536000")
+		for _, f := range fixed {
+			f.set(h)
 		}
 		next.ServeHTTP(w, r)
 	})
 }
+
+// fixedHeader is a response header made once and set on many responses
+// without canonicalizing its name or allocating: name must be in
+// canonical form, and value full (len == cap) so that a later Add copies
+// it rather than appending in place.
+type fixedHeader struct {
+	name  string
+	value []string
+}
+
+func (f fixedHeader) set(h http.Header) { h[f.name] = f.value }
 
 func limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -247,7 +294,8 @@ func (s *Server) crossOriginProtection(next http.Handler) http.Handler {
 		s.log.Warn("cross-origin request refused", "path", logPath(r), "origin", r.Header.Get("Origin"),
 			"sec_fetch_site", r.Header.Get("Sec-Fetch-Site"), "request_id", requestIDFrom(r))
 		// No session is loaded here: render with the request's language only.
-		r = r.WithContext(context.WithValue(r.Context(), ctxLocalizer, s.bundle.Localizer(s.bundle.NegotiateRequest(r, "", langCookie))))
+		st, r := withState(r)
+		st.loc = s.bundle.Localizer(s.bundle.NegotiateRequest(r, "", langCookie))
 		s.errorPage(w, r, http.StatusForbidden, i18n.M("error.crossorigin"))
 	}))
 	return cop.Handler(next)
@@ -261,10 +309,12 @@ func (s *Server) crossOriginProtection(next http.Handler) http.Handler {
 // data is checked against the database first.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := context.WithValue(r.Context(), ctxSession, true)
+		st, r := withState(r)
+		st.session, st.entry = true, nil
+		ctx := r.Context()
 		uid := s.sessions.GetInt64(ctx, keyUserID)
 		if uid == 0 {
-			next.ServeHTTP(w, r.WithContext(ctx))
+			next.ServeHTTP(w, r)
 			return
 		}
 		epoch := s.sessions.GetInt32(ctx, keyEpoch)
@@ -276,11 +326,10 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			e, err = s.principal(ctx, uid, true)
 		}
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			s.serverError(w, r.WithContext(ctx), err)
+			s.serverError(w, r, err)
 			return
 		}
 		if err != nil || !valid(e) {
-			r = r.WithContext(ctx)
 			if err := s.endSession(ctx); err != nil {
 				s.serverError(w, r, err)
 				return
@@ -288,8 +337,8 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		ctx = context.WithValue(ctx, principalEntryKey{}, e)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, ctxPrincipal, e.p)))
+		st.entry = e
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -309,13 +358,15 @@ func (s *Server) endSession(ctx context.Context) error {
 // rendered outside the "dynamic" chain, such as the cross-origin refusal,
 // have none and show no flashes).
 func hasSession(r *http.Request) bool {
-	ok, _ := r.Context().Value(ctxSession).(bool)
-	return ok
+	st := stateFrom(r.Context())
+	return st != nil && st.session
 }
 
 func principalFrom(r *http.Request) *auth.Principal {
-	p, _ := r.Context().Value(ctxPrincipal).(*auth.Principal)
-	return p
+	if e := principalEntryFrom(r.Context()); e != nil {
+		return e.p
+	}
+	return nil
 }
 
 // localize chooses the language: the user's setting, the cookie, the
@@ -326,15 +377,16 @@ func (s *Server) localize(next http.Handler) http.Handler {
 		if p := principalFrom(r); p != nil {
 			pref = p.User.Language
 		}
-		loc := s.bundle.Localizer(s.bundle.NegotiateRequest(r, pref, langCookie))
-		w.Header().Set("Content-Language", loc.Lang())
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxLocalizer, loc)))
+		st, r := withState(r)
+		st.loc = s.bundle.Localizer(s.bundle.NegotiateRequest(r, pref, langCookie))
+		w.Header().Set("Content-Language", st.loc.Lang())
+		next.ServeHTTP(w, r)
 	})
 }
 
 func (s *Server) localizerFrom(r *http.Request) *i18n.Localizer {
-	if l, ok := r.Context().Value(ctxLocalizer).(*i18n.Localizer); ok {
-		return l
+	if st := stateFrom(r.Context()); st != nil && st.loc != nil {
+		return st.loc
 	}
 	return s.bundle.Localizer(s.bundle.NegotiateRequest(r, "", langCookie))
 }

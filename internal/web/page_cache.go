@@ -31,10 +31,16 @@ import (
 type cachedPage struct {
 	body []byte
 	etag string
-	uses atomic.Int32 // times served, counted up to 2
+	// The ETag and Content-Length header values, made once (fixedHeader).
+	etagH, lengthH []string
+	uses           atomic.Int32 // times served, counted up to 2
 
 	gzOnce sync.Once
 	gz     []byte
+}
+
+func newCachedPage(body []byte, etag string) *cachedPage {
+	return &cachedPage{body: body, etag: etag, etagH: []string{etag}, lengthH: []string{strconv.Itoa(len(body))}}
 }
 
 // gzipped returns the page compressed (made at most once, with a writer
@@ -71,6 +77,9 @@ type pageCache struct {
 	gzip   sync.Pool // of *gzip.Writer (each holds about 1 MB of state)
 	bufs   sync.Pool // of *bytes.Buffer, for pages not kept (serveFramed)
 
+	// The headers every page served from here has.
+	noStore, html fixedHeader
+
 	mu      sync.Mutex
 	seed    maphash.Seed
 	seen    map[uint64]struct{} // digests of keys requested once
@@ -79,7 +88,9 @@ type pageCache struct {
 
 func newPageCache(budget int64) *pageCache {
 	return &pageCache{lru: newByteLRU[string, *cachedPage](budget), seed: maphash.MakeSeed(),
-		seen: map[uint64]struct{}{}, seenMax: 200000}
+		seen: map[uint64]struct{}{}, seenMax: 200000,
+		noStore: fixedHeader{"Cache-Control", []string{"no-store"}},
+		html:    fixedHeader{"Content-Type", []string{"text/html; charset=utf-8"}}}
 }
 
 // admit reports whether a page not in the cache should be kept now: true at
@@ -137,7 +148,7 @@ func (c *pageCache) get(key string, render func() ([]byte, error)) (p *cachedPag
 		if err != nil {
 			return nil, err
 		}
-		p := &cachedPage{body: body, etag: etagOf(key)}
+		p := newCachedPage(body, etagOf(key))
 		p.uses.Store(1) // admitted at its second request: the first was streamed
 		c.lru.put(key, p, int64(len(body)+len(key)+256))
 		return p, nil
@@ -182,15 +193,15 @@ func etagMatches(header, etag string) bool {
 // after logout); the server-side cache does not depend on the browser's.
 func (s *Server) serveCached(w http.ResponseWriter, r *http.Request, key string, p *cachedPage) {
 	h := w.Header()
-	h.Set("ETag", p.etag)
+	h["Etag"] = p.etagH
 	h.Add("Vary", "Accept-Encoding")
-	h.Set("Cache-Control", "no-store")
+	s.pageCache.noStore.set(h)
 	if etagMatches(r.Header.Get("If-None-Match"), p.etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	body := p.body
+	s.pageCache.html.set(h)
+	body, length := p.body, p.lengthH
 	if p.uses.Load() < 2 {
 		p.uses.Add(1)
 	}
@@ -200,11 +211,11 @@ func (s *Server) serveCached(w http.ResponseWriter, r *http.Request, key string,
 			s.pageCache.lru.grow(key, int64(len(gz)))
 		}
 		if gz != nil {
-			body = gz
+			body, length = gz, []string{strconv.Itoa(len(gz))}
 			h.Set("Content-Encoding", "gzip")
 		}
 	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h["Content-Length"] = length
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(body)

@@ -162,12 +162,11 @@ func (s *Server) loadPrincipal(ctx context.Context, uid int64) (*principalEntry,
 	return e, nil
 }
 
-// principalEntryKey keys the principal entry in a request context.
-type principalEntryKey struct{}
-
 // principalEntryFrom returns the request's principal entry (with the group
 // names), nil for anonymous requests.
 func principalEntryFrom(ctx context.Context) *principalEntry {
-	e, _ := ctx.Value(principalEntryKey{}).(*principalEntry)
-	return e
+	if st := stateFrom(ctx); st != nil {
+		return st.entry
+	}
+	return nil
 }

@@ -25,7 +25,7 @@ import (
 // No GET route changes state (TestGETRoutesDoNotWrite walks this table).
 func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(s.requestID, s.clientAddr, s.observe, s.recoverPanics,
+	r.Use(s.requestContext, s.observe, s.recoverPanics,
 		s.securityHeaders, limitBody, s.crossOriginProtection)
 
 	r.Get("/healthz", s.healthz)
