@@ -10,6 +10,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -30,6 +31,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing/fstest"
@@ -184,8 +186,21 @@ func run(ctx context.Context, dur time.Duration, rounds, conns int, opts options
 	var handler atomic.Pointer[http.Handler]
 	h := b.site.Handler()
 	handler.Store(&h)
+	// /servecontent/<n> is the baseline of PERFORMANCE.md's calibration
+	// table: n bytes from memory through http.ServeContent, with none of
+	// the site's middleware. It is reported beside the site's own static
+	// route, never used for a target.
+	var bare sync.Map // size → []byte
 	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second,
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*handler.Load()).ServeHTTP(w, r) })}
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if n, ok := strings.CutPrefix(r.URL.Path, "/servecontent/"); ok {
+				if body, ok := bare.Load(n); ok {
+					http.ServeContent(w, r, "page.html", setupStart, bytes.NewReader(body.([]byte)))
+					return
+				}
+			}
+			(*handler.Load()).ServeHTTP(w, r)
+		})}
 	go srv.Serve(ln)
 	defer srv.Close()
 
@@ -222,6 +237,7 @@ func run(ctx context.Context, dur time.Duration, rounds, conns int, opts options
 	extra := fstest.MapFS{}
 	for _, n := range []int{adminSize, userSize} {
 		extra[fmt.Sprintf("bench/%d.html", n)] = &fstest.MapFile{Data: filler(n), Mode: 0o644}
+		bare.Store(strconv.Itoa(n), filler(n))
 	}
 	if b.site, err = newSite(extra); err != nil {
 		return err
@@ -231,8 +247,12 @@ func run(ctx context.Context, dur time.Duration, rounds, conns int, opts options
 	var results []result
 	w := wrk{ctx: ctx, dur: dur, conns: conns, dir: tmp}
 	static := func(size int) target { return target{url: b.base + fmt.Sprintf("/static/bench/%d.html", size)} }
+	serveContent := func(size int) target { return target{url: b.base + fmt.Sprintf("/servecontent/%d", size)} }
 	for _, n := range []int{adminSize, userSize} {
 		if err := b.checkStatic(fmt.Sprintf("/static/bench/%d.html", n), n); err != nil {
+			return err
+		}
+		if err := b.checkStatic(fmt.Sprintf("/servecontent/%d", n), n); err != nil {
 			return err
 		}
 	}
@@ -248,11 +268,12 @@ func run(ctx context.Context, dur time.Duration, rounds, conns int, opts options
 		ratio  float64
 		p99    time.Duration
 		static bool
+		bare   bool // also against the calibration's baseline (/servecontent/)
 	}{
-		{"warm admin list (50 rows)", adminSize, target{url: b.base + adminPage, cookies: []string{b.admin}}, 0.9, 10 * time.Millisecond, true},
-		{"warm user list (200 rows)", userSize, target{url: b.base + userPage, cookies: []string{b.userCks[0]}}, 0.9, 10 * time.Millisecond, true},
-		{"cold admin list (50 rows)", adminSize, target{paths: adminCold, cookies: []string{b.admin}, unique: true, base: b.base}, 0.15, 40 * time.Millisecond, true},
-		{"cold user list (200 rows)", userSize, target{paths: []string{userPage}, cookies: b.userCks, unique: true, base: b.base}, 0.12, 50 * time.Millisecond, true},
+		{"warm admin list (50 rows)", adminSize, target{url: b.base + adminPage, cookies: []string{b.admin}}, 0.9, 10 * time.Millisecond, true, true},
+		{"warm user list (200 rows)", userSize, target{url: b.base + userPage, cookies: []string{b.userCks[0]}}, 0.9, 10 * time.Millisecond, true, true},
+		{"cold admin list (50 rows)", adminSize, target{paths: adminCold, cookies: []string{b.admin}, unique: true, base: b.base}, 0.15, 40 * time.Millisecond, true, false},
+		{"cold user list (200 rows)", userSize, target{paths: []string{userPage}, cookies: b.userCks, unique: true, base: b.base}, 0.12, 50 * time.Millisecond, true, false},
 	}
 	if opts.profile != "" {
 		pf, err := os.Create(opts.profile)
@@ -281,7 +302,7 @@ func run(ctx context.Context, dur time.Duration, rounds, conns int, opts options
 		if !strings.Contains(sc.name, opts.only) {
 			continue
 		}
-		var sr, cr []sample
+		var sr, br, cr []sample
 		if err := w.warmUp(sc.cand); err != nil {
 			return fmt.Errorf("%s: %w", sc.name, err)
 		}
@@ -291,6 +312,13 @@ func run(ctx context.Context, dur time.Duration, rounds, conns int, opts options
 				return err
 			}
 			sr = append(sr, s)
+			if sc.bare {
+				s, err := w.run(serveContent(sc.size))
+				if err != nil {
+					return err
+				}
+				br = append(br, s)
+			}
 			c, err := w.run(sc.cand)
 			if err != nil {
 				return fmt.Errorf("%s: %w", sc.name, err)
@@ -299,6 +327,10 @@ func run(ctx context.Context, dur time.Duration, rounds, conns int, opts options
 		}
 		results = append(results, result{name: "static " + strconv.Itoa(sc.size) + " B (for " + sc.name + ")", s: median(sr)})
 		results = append(results, result{name: sc.name, s: median(cr), static: median(sr), ratioTarget: sc.ratio, p99Target: sc.p99, hasRatio: true})
+		if sc.bare {
+			results = append(results, result{name: "  bare ServeContent " + strconv.Itoa(sc.size) + " B", s: median(br)},
+				result{name: "  " + sc.name + " ÷ bare ServeContent", s: median(cr), static: median(br), hasRatio: true, info: true})
+		}
 	}
 	runtime.GC()
 	rssAfter := rss()
@@ -339,6 +371,7 @@ func run(ctx context.Context, dur time.Duration, rounds, conns int, opts options
 	fmt.Printf("\ncommand: make bench (go run ./cmd/ganetimgr-bench -d %s -rounds %d -c %d); wrk -t2 -c%d -d%s --latency; medians of %d runs, static and candidate alternated\n",
 		dur, rounds, conns, conns, dur, rounds)
 	fmt.Printf("static = a same-size file served by the site's own /static/ route (same server and middleware; written with Content-Length, not ServeContent); no Accept-Encoding (identity)\n")
+	fmt.Printf("bare ServeContent = the same bytes through http.ServeContent without the site's middleware, the baseline of PERFORMANCE.md's calibration table (for comparison only; targets use static)\n")
 	fmt.Printf("cold = every request a page-cache miss: a different user (cookie rotation) or page, plus a unique query parameter\n")
 	fmt.Printf("each scenario starts with %s of its load, not measured (the users' sessions and page frames loaded, as on a server that has been up)\n\n", warmUpTime)
 	fmt.Printf("%-44s %9s %9s %9s %8s %16s %s\n", "scenario", "req/s", "p50", "p99", "÷static", "target", "result")
@@ -349,7 +382,7 @@ func run(ctx context.Context, dur time.Duration, rounds, conns int, opts options
 	// the warm and the cold runs.
 	fmt.Println()
 	for _, r := range results {
-		if !r.hasRatio {
+		if !r.hasRatio || r.info {
 			continue
 		}
 		ok := r.s.p99 < 50*time.Millisecond && r.s.rps >= 0.25*r.static.rps
