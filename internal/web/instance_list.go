@@ -249,11 +249,13 @@ func (s *Server) instanceListKey(r *http.Request, cs *cacheState) (key string, c
 	if e == nil || len(uri) > maxCachedURI || s.sessions.Exists(r.Context(), keyFlash) {
 		return "", false
 	}
+	state := s.listKeyState(cs)
 	var k pageKey
+	k.b.Grow(len(uri) + len(e.p.User.Username) + len(e.groups) + len(state) + 64) // one allocation
 	k.add("instances", uri, s.localizerFrom(r).Lang())
 	k.addInt(e.p.User.ID)
 	k.add(e.p.User.Username, strconv.Itoa(int(e.p.Role())), strconv.FormatBool(e.p.Can(auth.ViewInstances)), e.groups)
-	k.add(s.listKeyState(cs), strconv.Itoa(s.pendingApplications(r)))
+	k.add(state, strconv.Itoa(s.pendingApplications(r)))
 	return k.String(), true
 }
 
