@@ -183,6 +183,7 @@ func run(ctx context.Context, dur time.Duration, rounds, conns int, opts options
 	if b.site, err = newSite(nil); err != nil {
 		return err
 	}
+	defer func() { b.site.Close() }() // the site serving at the end
 	var handler atomic.Pointer[http.Handler]
 	h := b.site.Handler()
 	handler.Store(&h)
@@ -239,11 +240,14 @@ func run(ctx context.Context, dur time.Duration, rounds, conns int, opts options
 		extra[fmt.Sprintf("bench/%d.html", n)] = &fstest.MapFile{Data: filler(n), Mode: 0o644}
 		bare.Store(strconv.Itoa(n), filler(n))
 	}
+	first := b.site
 	if b.site, err = newSite(extra); err != nil {
+		b.site = first
 		return err
 	}
 	h = b.site.Handler()
 	handler.Store(&h)
+	first.Close()
 	var results []result
 	w := wrk{ctx: ctx, dur: dur, conns: conns, dir: tmp}
 	static := func(size int) target { return target{url: b.base + fmt.Sprintf("/static/bench/%d.html", size)} }

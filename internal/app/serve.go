@@ -136,6 +136,9 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, version st
 	if err != nil {
 		return err
 	}
+	// Deferred here, it runs after the web servers have shut down and the
+	// deferred calls below, and before the database pool closes.
+	defer site.Close()
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -70,8 +70,11 @@ func (s *Server) state(ctx context.Context) (*cacheState, error) {
 	if cur != nil && now.Sub(cur.loadedAt) < c.ttl/2 {
 		return cur, nil
 	}
-	refresh := func() (*cacheState, error) {
-		st, err := s.loadState(context.WithoutCancel(ctx))
+	// A refresh is shared by every request that waits for it (flight), so
+	// one leaving does not cancel it; one ahead of expiry runs in the
+	// background, stopped by Close.
+	refresh := func(ctx context.Context) (*cacheState, error) {
+		st, err := s.loadState(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -87,20 +90,23 @@ func (s *Server) state(ctx context.Context) (*cacheState, error) {
 		start := !c.refreshing
 		c.refreshing = true
 		c.mu.Unlock()
-		if start {
-			go func() {
-				_, _, err := c.flight.do(gen, refresh)
-				c.mu.Lock()
-				c.refreshing = false
-				c.mu.Unlock()
-				if err != nil {
-					s.log.Warn("cluster state refresh failed", "err", err)
-				}
-			}()
+		done := func() {
+			c.mu.Lock()
+			c.refreshing = false
+			c.mu.Unlock()
+		}
+		if start && !s.bg.start(func(bctx context.Context) {
+			defer done()
+			_, _, err := c.flight.do(gen, func() (*cacheState, error) { return refresh(bctx) })
+			if err != nil && bctx.Err() == nil {
+				s.log.Warn("cluster state refresh failed", "err", err)
+			}
+		}) {
+			done()
 		}
 		return cur, nil
 	}
-	st, _, err := c.flight.do(gen, refresh)
+	st, _, err := c.flight.do(gen, func() (*cacheState, error) { return refresh(context.WithoutCancel(ctx)) })
 	return st, err
 }
 

@@ -81,20 +81,23 @@ func (s *Server) prerender() {
 	if !p.running.CompareAndSwap(false, true) {
 		return
 	}
-	go func() {
+	started := s.bg.start(func(ctx context.Context) {
 		for {
-			for p.again.Swap(false) {
-				s.prerenderPass(context.Background())
+			for p.again.Swap(false) && ctx.Err() == nil {
+				s.prerenderPass(ctx)
 				p.passes.Add(1)
 			}
 			p.running.Store(false)
 			// A trigger between the last Swap and the Store above finds
 			// running set and leaves it to this loop: look once more.
-			if !p.again.Load() || !p.running.CompareAndSwap(false, true) {
+			if ctx.Err() != nil || !p.again.Load() || !p.running.CompareAndSwap(false, true) {
 				return
 			}
 		}
-	}()
+	})
+	if !started {
+		p.running.Store(false)
+	}
 }
 
 // prerenderPass renders, for each recent kind of row, the rows of the
@@ -106,14 +109,19 @@ func (s *Server) prerenderPass(ctx context.Context) {
 	if len(kinds) == 0 {
 		return
 	}
+	warn := func(what string, err error) {
+		if ctx.Err() == nil { // not the server closing
+			s.log.Warn("rendering list rows ahead"+what, "err", err)
+		}
+	}
 	cs, err := s.state(ctx)
 	if err != nil {
-		s.log.Warn("rendering list rows ahead: cluster state", "err", err)
+		warn(": cluster state", err)
 		return
 	}
 	b, err := s.listIndex(ctx, cs)
 	if err != nil {
-		s.log.Warn("rendering list rows ahead: list index", "err", err)
+		warn(": list index", err)
 		return
 	}
 	demo := map[int64]bool{}
@@ -130,7 +138,7 @@ func (s *Server) prerenderPass(ctx context.Context) {
 			j := min(i+prerenderBatch, len(b.rows))
 			rows, err := s.instanceRows(ctx, b.rows[i:j], b.slots[i:j], nil, cs, loc, k.wide, demo)
 			if err != nil {
-				s.log.Warn("rendering list rows ahead", "err", err)
+				warn("", err)
 				return
 			}
 			s.releaseRows(rows)

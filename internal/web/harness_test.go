@@ -153,6 +153,7 @@ func newCachedHarness(t *testing.T, co web.CacheOptions, opts ...harnessOption) 
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(h.site.Close) // after the HTTP server closes, before the pool does
 	h.srv.Config.Handler = h.site.Handler()
 	h.srv.Start()
 	t.Cleanup(h.srv.Close)

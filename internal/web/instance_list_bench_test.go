@@ -58,6 +58,7 @@ func BenchmarkInstanceList(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	b.Cleanup(site.Close)
 	srv.Config.Handler = site.Handler()
 	srv.Start()
 	b.Cleanup(srv.Close)

@@ -124,6 +124,8 @@ type Server struct {
 	// fullRenders renders every instance list in full, uncached (set by
 	// tests that compare framed pages with full renders).
 	fullRenders bool
+
+	bg *background // background.go: work no request waits for; Close stops it
 }
 
 // CacheOptions bound how stale the server's in-memory caches may be and how
@@ -207,6 +209,7 @@ func New(d Deps) (*Server, error) {
 		cfg: d.Config, store: d.Store, log: d.Logger, bundle: d.Bundle, hasher: d.Hasher,
 		readiness: d.Readiness, version: d.Version, now: d.Now, outbox: d.Mail, apps: d.Applications, oauth: d.OAuth,
 		trusted: d.Config.TrustedProxies, instances: d.Instances, passwords: d.Passwords, pending: d.PendingForms,
+		bg: newBackground(),
 	}
 	if s.passwords == nil || s.pending == nil {
 		return nil, fmt.Errorf("web: Deps.Passwords and Deps.PendingForms are required")
@@ -249,7 +252,7 @@ func New(d Deps) (*Server, error) {
 	codec := newSessionCodec()
 	// The idle timeout is the store's (session_store.go): scs's own would
 	// re-save every session and send its cookie on every request.
-	sm.Store = newSessionStore(d.Store, codec, co.PrincipalTTL, d.Config.SessionIdleTimeout, co.SessionTouchSlack)
+	sm.Store = newSessionStore(d.Store, codec, s.bg, co.PrincipalTTL, d.Config.SessionIdleTimeout, co.SessionTouchSlack)
 	sm.Codec = codec
 	sm.Lifetime = d.Config.SessionLifetime
 	sm.Cookie.Name = sessionCookie

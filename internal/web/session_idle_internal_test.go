@@ -18,7 +18,7 @@ func TestSessionStoreIdleTimeout(t *testing.T) {
 	codec := newSessionCodec()
 	t0 := time.Now()
 	clock := t0
-	ss := newSessionStore(st, codec, time.Hour, 30*time.Minute, time.Minute)
+	ss := newSessionStore(st, codec, testBackground(t), time.Hour, 30*time.Minute, time.Minute)
 	ss.now = func() time.Time { return clock }
 	stored := func(token string) time.Time {
 		t.Helper()
@@ -67,7 +67,7 @@ func TestSessionStoreIdleTimeout(t *testing.T) {
 		t.Fatal("an idle session was accepted")
 	}
 	// Another server reads the stored state (the database clock is real).
-	other := newSessionStore(st, newSessionCodec(), time.Hour, 30*time.Minute, time.Minute)
+	other := newSessionStore(st, newSessionCodec(), testBackground(t), time.Hour, 30*time.Minute, time.Minute)
 	if got, found, err := other.Find("tok"); err != nil || !found || string(got) != string(b) {
 		t.Fatalf("another server: found %v, %v", found, err)
 	}

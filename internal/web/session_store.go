@@ -43,6 +43,7 @@ type sessionStore struct {
 	db         *pgxstore.PostgresStore
 	st         *store.Store
 	codec      *sessionCodec // reads the absolute deadline out of stored data
+	bg         *background   // runs the refreshes ahead (the server's)
 	ttl        time.Duration
 	idle       time.Duration // 0: no idle timeout
 	touchSlack time.Duration
@@ -62,8 +63,8 @@ type sessionEntry struct {
 	checked  time.Time // when this server last read or wrote it
 }
 
-func newSessionStore(st *store.Store, codec *sessionCodec, ttl, idle, touchSlack time.Duration) *sessionStore {
-	return &sessionStore{db: pgxstore.NewWithCleanupInterval(st.Pool(), 0), st: st, codec: codec, ttl: ttl,
+func newSessionStore(st *store.Store, codec *sessionCodec, bg *background, ttl, idle, touchSlack time.Duration) *sessionStore {
+	return &sessionStore{db: pgxstore.NewWithCleanupInterval(st.Pool(), 0), st: st, codec: codec, bg: bg, ttl: ttl,
 		idle: idle, touchSlack: touchSlack, maxEntries: 100000, now: time.Now, m: map[string]*sessionEntry{},
 		background: map[string]bool{}}
 }
@@ -94,22 +95,25 @@ func (s *sessionStore) Find(token string) ([]byte, bool, error) {
 			s.background[token] = true
 		}
 		s.mu.Unlock()
-		if start {
-			go func() {
-				if touch {
-					_ = s.touch(token, e, now)
-				} else {
-					_, _, _ = s.read(token, now)
-				}
-				s.mu.Lock()
-				delete(s.background, token)
-				s.mu.Unlock()
-			}()
+		done := func() {
+			s.mu.Lock()
+			delete(s.background, token)
+			s.mu.Unlock()
+		}
+		if start && !s.bg.start(func(ctx context.Context) {
+			defer done()
+			if touch {
+				_ = s.touch(ctx, token, e, now)
+			} else {
+				_, _, _ = s.read(ctx, token, now)
+			}
+		}) {
+			done()
 		}
 		return e.b, true, nil
 	}
 	s.mu.Unlock()
-	b, found, err := s.read(token, now)
+	b, found, err := s.read(context.Background(), token, now)
 	if err != nil || !found {
 		return b, found, err
 	}
@@ -117,7 +121,7 @@ func (s *sessionStore) Find(token string) ([]byte, bool, error) {
 	e = s.m[token]
 	s.mu.Unlock()
 	if e != nil && s.storedExpiry(e.deadline, now).Sub(e.expiry) >= s.touchSlack {
-		if err := s.touch(token, e, now); err != nil {
+		if err := s.touch(context.Background(), token, e, now); err != nil {
 			return nil, false, err
 		}
 	}
@@ -125,11 +129,11 @@ func (s *sessionStore) Find(token string) ([]byte, bool, error) {
 }
 
 // read reads the session from the database and caches it.
-func (s *sessionStore) read(token string, now time.Time) ([]byte, bool, error) {
+func (s *sessionStore) read(ctx context.Context, token string, now time.Time) ([]byte, bool, error) {
 	s.mu.Lock()
 	gen := s.gen
 	s.mu.Unlock()
-	b, expiry, found, err := s.st.SessionByToken(context.Background(), token)
+	b, expiry, found, err := s.st.SessionByToken(ctx, token)
 	if err != nil {
 		return nil, false, fmt.Errorf("web: find session: %w", err)
 	}
@@ -152,9 +156,9 @@ func (s *sessionStore) read(token string, now time.Time) ([]byte, bool, error) {
 }
 
 // touch moves a session's stored expiry to its activity now.
-func (s *sessionStore) touch(token string, e *sessionEntry, now time.Time) error {
+func (s *sessionStore) touch(ctx context.Context, token string, e *sessionEntry, now time.Time) error {
 	expiry := s.storedExpiry(e.deadline, now)
-	found, err := s.st.TouchSession(context.Background(), token, expiry)
+	found, err := s.st.TouchSession(ctx, token, expiry)
 	if err != nil {
 		return fmt.Errorf("web: touch session: %w", err)
 	}
