@@ -207,7 +207,7 @@ func Variables() []Var {
 	return []Var{
 		{"GANETIMGR_LISTEN", "127.0.0.1:8080", false, "Address the web server listens on."},
 		{"GANETIMGR_BASE_URL", "http://<listen address>", false, "Public URL of the site (scheme, host, optional path), used in mailed links. With https, cookies are marked Secure."},
-		{"DATABASE_URL", "(unset)", true, "PostgreSQL connection string. Unset: a private PostgreSQL is created and started under GANETIMGR_DATA_DIR (for trying ganetimgr out, not for production)."},
+		{"DATABASE_URL", "(unset)", true, "PostgreSQL connection string. Unset: a private PostgreSQL is created and started under GANETIMGR_DATA_DIR (for trying ganetimgr out, not for production). The pool holds as many connections as there are CPUs (at least 4) unless the URL sets `pool_max_conns`."},
 		{"GANETIMGR_DATA_DIR", "./data", false, "Directory of the private PostgreSQL and generated secret key, used only when DATABASE_URL is unset."},
 		{"GANETIMGR_AUTO_MIGRATE", "true", false, "Apply pending database migrations when `serve` starts."},
 		{"GANETIMGR_SECRET_KEY", "(required with DATABASE_URL)", true, "Secret for session and encryption use: at least 32 bytes, given as text, hex or base64. Generate one with `openssl rand -base64 48`."},
