@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -40,7 +41,24 @@ type Index struct {
 
 	mu     sync.Mutex
 	orders map[store.InstanceSort]*order // built on first use
+
+	// owned remembers ownedRanks' results, which the pages of one user
+	// share: at most maxOwnedInts ranks in all (then it starts over).
+	ownedMu   sync.Mutex
+	owned     map[ownedKey][]int32
+	ownedInts int
 }
+
+// ownedKey is an ownedRanks question: an order, a user and their groups
+// (groupSet: each name after its length, so that no two lists of names
+// give one key).
+type ownedKey struct {
+	sort           store.InstanceSort
+	user, groupSet string
+}
+
+// maxOwnedInts bounds the ranks an Index remembers (4 bytes each).
+const maxOwnedInts = 2 << 20
 
 // order is the rows in one list order, ascending, and each row's rank in it.
 type order struct {
@@ -52,7 +70,7 @@ type order struct {
 // them). Each row needs the fields of store.InstanceListEntries.
 func New(rows []*store.CachedInstance) *Index {
 	ix := &Index{rows: rows, users: map[string][]int32{}, groups: map[string][]int32{},
-		orders: map[store.InstanceSort]*order{}}
+		orders: map[store.InstanceSort]*order{}, owned: map[ownedKey][]int32{}}
 	for i, r := range rows {
 		for _, u := range uniq(r.OwnerUsers) {
 			ix.users[u] = append(ix.users[u], int32(i))
@@ -142,7 +160,7 @@ func (ix *Index) Page(q Query) (*Page, error) {
 	var ranks []int32
 	n := len(o.pos)
 	if !q.All {
-		ranks = ix.ownedRanks(o, q.Username, q.Groups)
+		ranks = ix.ownedRanksOf(q.Sort, o, q.Username, q.Groups)
 		n = len(ranks)
 	}
 	rowAt := func(i int) int32 {
@@ -180,6 +198,34 @@ func (ix *Index) Page(q Query) (*Page, error) {
 		page.Rows = append(page.Rows, row)
 	}
 	return page, nil
+}
+
+// ownedRanksOf is ownedRanks(o, username, groups) for o the order s,
+// remembered. The result is shared: read only.
+func (ix *Index) ownedRanksOf(s store.InstanceSort, o *order, username string, groups []string) []int32 {
+	var set strings.Builder
+	for _, g := range groups {
+		set.WriteString(strconv.Itoa(len(g)))
+		set.WriteByte(':')
+		set.WriteString(g)
+	}
+	k := ownedKey{sort: s, user: username, groupSet: set.String()}
+	ix.ownedMu.Lock()
+	ranks, ok := ix.owned[k]
+	ix.ownedMu.Unlock()
+	if ok {
+		return ranks
+	}
+	ranks = ix.ownedRanks(o, username, groups)
+	ix.ownedMu.Lock()
+	if ix.ownedInts+len(ranks) > maxOwnedInts {
+		clear(ix.owned)
+		ix.ownedInts = 0
+	}
+	ix.owned[k] = ranks
+	ix.ownedInts += len(ranks)
+	ix.ownedMu.Unlock()
+	return ranks
 }
 
 // ownedRanks returns the ranks in o of the rows owned by the user or one of

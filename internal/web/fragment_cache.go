@@ -193,9 +193,9 @@ func (f *fragmentCache) variants(lang string, wide bool, networks string) *rowVa
 	return &rowVariants{seed: f.seed, base: h.Sum64()}
 }
 
-// cluster returns the part of cluster id (slug, demo flag, node groups
+// cluster returns the part of cluster id (slug, demo flag from demo, node groups
 // under maintenance from pc).
-func (rv *rowVariants) cluster(id int64, slug string, demo bool, pc *pageContext) *clusterVariant {
+func (rv *rowVariants) cluster(id int64, slug string, demo map[int64]bool, pc *pageContext) *clusterVariant {
 	if rv.last < len(rv.clusters) && rv.clusters[rv.last].id == id {
 		return &rv.clusters[rv.last]
 	}
@@ -206,7 +206,7 @@ func (rv *rowVariants) cluster(id int64, slug string, demo bool, pc *pageContext
 		}
 	}
 	v := mix64(rv.base ^ maphash.String(rv.seed, slug))
-	if demo {
+	if demo[id] {
 		v = mix64(v ^ 0x64656d6f)
 	}
 	rv.clusters = append(rv.clusters, clusterVariant{id: id, v: v, locked: pc.locked[id]})
@@ -276,7 +276,7 @@ func (s *Server) instanceRows(ctx context.Context, rows []*store.CachedInstance,
 	// variantOf is the row's variant: its cluster's part, its node group
 	// under maintenance, the kind of job running on it (both rare).
 	variantOf := func(in *store.CachedInstance) (uint64, string) {
-		cv := rv.cluster(in.ClusterID, in.ClusterSlug, demo[in.ClusterID], cs.pc)
+		cv := rv.cluster(in.ClusterID, in.ClusterSlug, demo, cs.pc)
 		maintenance := len(cv.locked) > 0 && in.NodeGroup != "" && cv.locked[in.NodeGroup]
 		busy := ""
 		if len(cs.busy) > 0 {
