@@ -33,8 +33,11 @@ import (
 // row's fragment is an array index and an atomic load: no lock, no map.
 //
 // The fragments held by the current index's slots are bounded by a byte
-// budget: a fragment that would pass it empties every slot first (the
-// working set of rows is then rendered again as pages ask for it).
+// budget. A fragment that would pass it first frees the slots not read
+// since the clock hand last passed them (CLOCK, an approximation of least
+// recently used: a slot read gets a second chance), until the fragments
+// take three quarters of the budget: rows in use stay, and a sweep is
+// needed only once a quarter of the budget has been rendered again.
 type fragmentCache struct {
 	seed   maphash.Seed // of the variant hashes (per process)
 	budget int64
@@ -43,6 +46,7 @@ type fragmentCache struct {
 
 	mu    sync.Mutex
 	slots []*rowSlot   // the current index's
+	hand  int          // the clock hand: the slot evict looks at next
 	used  atomic.Int64 // bytes held by slots (approximate under races)
 	count atomic.Int64 // fragments held by slots
 }
@@ -54,7 +58,12 @@ const maxRowVariants = 4
 
 // rowSlot holds the fragments of one index row. It is shared by every
 // index that has the row (an instance unchanged by a sync keeps its slot).
-type rowSlot struct{ p atomic.Pointer[rowFrags] }
+// read is set when a fragment is read or stored and cleared by the clock
+// hand (evict).
+type rowSlot struct {
+	p    atomic.Pointer[rowFrags]
+	read atomic.Bool
+}
 
 // rowFrags are a row's fragments: immutable once stored (a put stores a
 // copy), so readers need no lock.
@@ -79,10 +88,22 @@ func (sl *rowSlot) get(v uint64) (template.HTML, bool) {
 	}
 	for i := range rf.n {
 		if rf.variant[i] == v {
+			if !sl.read.Load() { // a store only once per sweep
+				sl.read.Store(true)
+			}
 			return rf.html[i], true
 		}
 	}
 	return "", false
+}
+
+// charge is what rf's fragments are charged against the budget.
+func (rf *rowFrags) charge() int64 {
+	var c int64
+	for i := range rf.n {
+		c += int64(len(rf.html[i])) + fragmentOverhead
+	}
+	return c
 }
 
 // put keeps h as sl's fragment of variant v (sl a slot of the current
@@ -94,8 +115,9 @@ func (f *fragmentCache) put(sl *rowSlot, v uint64, h template.HTML) {
 		return
 	}
 	if f.used.Load()+size > f.budget {
-		f.clear()
+		f.evict(min(f.budget/4*3, f.budget-size))
 	}
+	sl.read.Store(true)
 	for {
 		old := sl.p.Load()
 		nf := &rowFrags{}
@@ -127,15 +149,29 @@ func (f *fragmentCache) put(sl *rowSlot, v uint64, h template.HTML) {
 	}
 }
 
-// clear empties every slot of the current index.
-func (f *fragmentCache) clear() {
+// evict empties slots of the current index until the fragments take at
+// most goal bytes: going round from the clock hand, a slot read since the
+// hand last passed loses its mark and is kept this time, any other is
+// emptied. Two rounds at most: the first may only clear marks.
+func (f *fragmentCache) evict(goal int64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, sl := range f.slots {
-		sl.p.Store(nil)
+	n := len(f.slots)
+	for seen := 0; seen < 2*n && f.used.Load() > goal; seen++ {
+		if f.hand >= n {
+			f.hand = 0
+		}
+		sl := f.slots[f.hand]
+		f.hand++
+		if sl.read.Swap(false) {
+			continue
+		}
+		// A put racing with this redoes its update on the empty slot.
+		if rf := sl.p.Swap(nil); rf != nil {
+			f.used.Add(-rf.charge())
+			f.count.Add(-int64(rf.n))
+		}
 	}
-	f.used.Store(0)
-	f.count.Store(0)
 }
 
 // adopt makes slots those of the current index and counts what they hold
@@ -147,13 +183,11 @@ func (f *fragmentCache) adopt(slots []*rowSlot) {
 	var used, count int64
 	for _, sl := range slots {
 		if rf := sl.p.Load(); rf != nil {
-			for i := range rf.n {
-				used += int64(len(rf.html[i])) + fragmentOverhead
-			}
+			used += rf.charge()
 			count += int64(rf.n)
 		}
 	}
-	f.slots = slots
+	f.slots, f.hand = slots, 0
 	f.used.Store(used)
 	f.count.Store(count)
 }

@@ -3,6 +3,8 @@ package web
 import (
 	"fmt"
 	"html/template"
+	"slices"
+	"sync"
 	"testing"
 
 	"github.com/ganetimgr/ganetimgr/internal/store"
@@ -43,32 +45,86 @@ func TestRowSlotVariants(t *testing.T) {
 	}
 }
 
-// TestFragmentBudget: a fragment that would pass the budget empties every
-// slot of the current index first; one larger than the budget is not kept.
+// TestFragmentBudget: a fragment that would pass the budget first empties
+// the slots not read since the clock hand passed them (a slot read gets a
+// second chance) until three quarters of the budget are used; one larger
+// than the budget is not kept.
 func TestFragmentBudget(t *testing.T) {
 	h := template.HTML("<tr>0123456789</tr>")
 	size := int64(len(h)) + fragmentOverhead
-	f := newFragmentCache(3 * size)
-	slots := []*rowSlot{{}, {}, {}, {}}
+	f := newFragmentCache(4 * size)
+	slots := []*rowSlot{{}, {}, {}, {}, {}, {}}
 	f.adopt(slots)
-	for _, sl := range slots[:3] {
-		f.put(sl, 7, h)
-	}
-	if n, used := f.stats(); n != 3 || used != 3*size {
-		t.Fatalf("stats %d %d", n, used)
-	}
-	f.put(slots[3], 7, h)
-	for i, sl := range slots {
-		if _, ok := sl.get(7); ok != (i == 3) {
-			t.Errorf("slot %d kept %v after the budget was passed", i, ok)
+	check := func(when string, kept ...bool) {
+		t.Helper()
+		for i, sl := range slots {
+			rf := sl.p.Load() // looked at without marking the slot read
+			if ok := rf != nil && slices.Contains(rf.variant[:rf.n], 7); ok != kept[i] {
+				t.Errorf("%s: slot %d kept %v, want %v", when, i, ok, kept[i])
+			}
+		}
+		if n, used := f.stats(); n != 4 || used != 4*size {
+			t.Errorf("%s: stats %d %d, want 4 %d", when, n, used, 4*size)
 		}
 	}
-	if n, used := f.stats(); n != 1 || used != size {
-		t.Errorf("stats %d %d after the clear", n, used)
+	for _, sl := range slots[:4] {
+		f.put(sl, 7, h)
 	}
-	f.put(slots[0], 8, template.HTML(make([]byte, 3*size)))
+	check("full", true, true, true, true, false, false)
+	// Every slot is marked (stored): the hand clears the marks, then
+	// empties the first slot it meets again.
+	f.put(slots[4], 7, h)
+	check("after the first sweep", false, true, true, true, true, false)
+	// Slot 1 is read: it keeps its place, the next one goes.
+	if _, ok := slots[1].get(7); !ok {
+		t.Fatal("slot 1 lost its fragment")
+	}
+	f.put(slots[5], 7, h)
+	check("after the second sweep", false, true, false, true, true, true)
+
+	f.put(slots[0], 8, template.HTML(make([]byte, 4*size)))
 	if _, ok := slots[0].get(8); ok {
 		t.Error("a fragment larger than the budget was kept")
+	}
+}
+
+// TestFragmentBudgetConcurrent: puts, reads and sweeps at once keep the
+// count and charge equal to what the slots hold, within the budget.
+func TestFragmentBudgetConcurrent(t *testing.T) {
+	h := template.HTML("<tr>0123456789</tr>")
+	size := int64(len(h)) + fragmentOverhead
+	f := newFragmentCache(20 * size)
+	slots := make([]*rowSlot, 200)
+	for i := range slots {
+		slots[i] = &rowSlot{}
+	}
+	f.adopt(slots)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 3000 {
+				sl := slots[(i*7+g*13)%len(slots)]
+				v := uint64(i % 3)
+				if _, ok := sl.get(v); !ok {
+					f.put(sl, v, h)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	var n, used int64
+	for _, sl := range slots {
+		if rf := sl.p.Load(); rf != nil {
+			n, used = n+int64(rf.n), used+rf.charge()
+		}
+	}
+	// Puts that pass the budget check at once may each add their
+	// fragment: the budget can be passed by one fragment per goroutine.
+	gotN, gotUsed := f.stats()
+	if int64(gotN) != n || gotUsed != used || used > f.budget+8*size {
+		t.Errorf("stats %d %d; the slots hold %d fragments, %d bytes (budget %d)", gotN, gotUsed, n, used, f.budget)
 	}
 }
 
