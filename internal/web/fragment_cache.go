@@ -59,10 +59,12 @@ const maxRowVariants = 4
 // rowSlot holds the fragments of one index row. It is shared by every
 // index that has the row (an instance unchanged by a sync keeps its slot).
 // read is set when a fragment is read or stored and cleared by the clock
-// hand (evict).
+// hand (evict). cluster is the row's cluster, kept here so that finding a
+// row's variant does not read the instance (one cache miss per row less).
 type rowSlot struct {
-	p    atomic.Pointer[rowFrags]
-	read atomic.Bool
+	p       atomic.Pointer[rowFrags]
+	read    atomic.Bool
+	cluster int64
 }
 
 // rowFrags are a row's fragments: immutable once stored (a put stores a
@@ -227,9 +229,10 @@ func (f *fragmentCache) variants(lang string, wide bool, networks string) *rowVa
 	return &rowVariants{seed: f.seed, base: h.Sum64()}
 }
 
-// cluster returns the part of cluster id (slug, demo flag from demo, node groups
+// cluster returns the part of cluster id (its slug, read from in, an
+// instance of it, only the first time; demo flag from demo; node groups
 // under maintenance from pc).
-func (rv *rowVariants) cluster(id int64, slug string, demo map[int64]bool, pc *pageContext) *clusterVariant {
+func (rv *rowVariants) cluster(id int64, in *store.CachedInstance, demo map[int64]bool, pc *pageContext) *clusterVariant {
 	if rv.last < len(rv.clusters) && rv.clusters[rv.last].id == id {
 		return &rv.clusters[rv.last]
 	}
@@ -239,7 +242,7 @@ func (rv *rowVariants) cluster(id int64, slug string, demo map[int64]bool, pc *p
 			return &rv.clusters[i]
 		}
 	}
-	v := mix64(rv.base ^ maphash.String(rv.seed, slug))
+	v := mix64(rv.base ^ maphash.String(rv.seed, in.ClusterSlug))
 	if demo[id] {
 		v = mix64(v ^ 0x64656d6f)
 	}
@@ -307,14 +310,15 @@ func (rs rowsHTML) Joined() template.HTML {
 func (s *Server) instanceRows(ctx context.Context, rows []*store.CachedInstance, slots []*rowSlot, pos []int32,
 	cs *cacheState, loc *i18n.Localizer, wide bool, demo map[int64]bool) (rowsHTML, error) {
 	rv := s.fragments.variants(loc.Lang(), wide, cs.networks)
-	// variantOf is the row's variant: its cluster's part, its node group
-	// under maintenance, the kind of job running on it (both rare).
-	variantOf := func(in *store.CachedInstance) (uint64, string) {
-		cv := rv.cluster(in.ClusterID, in.ClusterSlug, demo, cs.pc)
+	// variantOf is the variant of row in, of cluster id: its cluster's
+	// part, its node group under maintenance, the kind of job running on
+	// it (both rare: only then is the instance itself read).
+	variantOf := func(in *store.CachedInstance, id int64) (uint64, string) {
+		cv := rv.cluster(id, in, demo, cs.pc)
 		maintenance := len(cv.locked) > 0 && in.NodeGroup != "" && cv.locked[in.NodeGroup]
 		busy := ""
 		if len(cs.busy) > 0 {
-			busy = cs.busy[store.InstanceKey{ClusterID: in.ClusterID, Name: in.Name}]
+			busy = cs.busy[store.InstanceKey{ClusterID: id, Name: in.Name}]
 		}
 		return rv.of(cv, maintenance, busy), busy
 	}
@@ -329,7 +333,7 @@ func (s *Server) instanceRows(ctx context.Context, rows []*store.CachedInstance,
 	var where map[store.InstanceKey]int
 	for i, in := range rows {
 		if sl := slotOf(i); sl != nil {
-			v, _ := variantOf(in)
+			v, _ := variantOf(in, sl.cluster)
 			if h, ok := sl.get(v); ok {
 				parts[i] = h
 				continue
@@ -354,7 +358,7 @@ func (s *Server) instanceRows(ctx context.Context, rows []*store.CachedInstance,
 	var buf bytes.Buffer
 	for _, in := range full {
 		i := where[store.InstanceKey{ClusterID: in.ClusterID, Name: in.Name}]
-		v, busy := variantOf(in)
+		v, busy := variantOf(in, in.ClusterID)
 		buf.Reset()
 		iv := s.instanceView(in, cs.pc)
 		if busy != "" {
@@ -371,7 +375,7 @@ func (s *Server) instanceRows(ctx context.Context, rows []*store.CachedInstance,
 		// The full row may be newer than the index's (a sync in between):
 		// it is shown but kept only when it is what the slot's row is.
 		if sl := slotOf(i); sl != nil && in.ContentHash == rows[i].ContentHash {
-			if kv, _ := variantOf(rows[i]); kv == v {
+			if kv, _ := variantOf(rows[i], sl.cluster); kv == v {
 				s.fragments.put(sl, v, h)
 			}
 		}

@@ -136,7 +136,7 @@ func TestCarrySlots(t *testing.T) {
 		return &store.CachedInstance{ClusterID: 1, Name: name, ContentHash: hash}
 	}
 	old := clusterEntries{slug: "c1", entries: []*store.CachedInstance{e("a", 1), e("b", 2), e("c", 3)},
-		slots: []*rowSlot{{}, {}, {}}}
+		slots: []*rowSlot{{cluster: 1}, {cluster: 1}, {cluster: 1}}}
 	entries := []*store.CachedInstance{e("c", 3), e("b", 20), e("d", 4), e("a", 1)}
 	got := carrySlots(old, entries, true)
 	if got[0] != old.slots[2] || got[3] != old.slots[0] {
@@ -158,5 +158,11 @@ func TestCarrySlots(t *testing.T) {
 	}
 	if got := carrySlots(clusterEntries{}, entries, true); len(got) != len(entries) || got[0] == nil {
 		t.Errorf("first load: %v", got)
+	}
+	// A new slot knows its row's cluster (instanceRows reads it there).
+	for _, sl := range carrySlots(clusterEntries{}, entries, true) {
+		if sl.cluster != 1 {
+			t.Errorf("a new slot has cluster %d, want 1", sl.cluster)
+		}
 	}
 }

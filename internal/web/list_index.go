@@ -123,7 +123,7 @@ func carrySlots(old clusterEntries, entries []*store.CachedInstance, keep bool) 
 		if w, ok := prev[e.Name]; ok && w.hash == e.ContentHash {
 			slots[i] = w.slot
 		} else {
-			slots[i] = &rowSlot{}
+			slots[i] = &rowSlot{cluster: e.ClusterID}
 		}
 	}
 	return slots
