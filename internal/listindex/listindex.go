@@ -53,7 +53,7 @@ type Index struct {
 // (groupSet: each name after its length, so that no two lists of names
 // give one key).
 type ownedKey struct {
-	sort           store.InstanceSort
+	order          *order
 	user, groupSet string
 }
 
@@ -160,7 +160,7 @@ func (ix *Index) Page(q Query) (*Page, error) {
 	var ranks []int32
 	n := len(o.pos)
 	if !q.All {
-		ranks = ix.ownedRanksOf(q.Sort, o, q.Username, q.Groups)
+		ranks = ix.ownedRanksOf(o, q.Username, q.Groups)
 		n = len(ranks)
 	}
 	rowAt := func(i int) int32 {
@@ -200,16 +200,16 @@ func (ix *Index) Page(q Query) (*Page, error) {
 	return page, nil
 }
 
-// ownedRanksOf is ownedRanks(o, username, groups) for o the order s,
-// remembered. The result is shared: read only.
-func (ix *Index) ownedRanksOf(s store.InstanceSort, o *order, username string, groups []string) []int32 {
+// ownedRanksOf is ownedRanks(o, username, groups), remembered. The result
+// is shared: read only.
+func (ix *Index) ownedRanksOf(o *order, username string, groups []string) []int32 {
 	var set strings.Builder
 	for _, g := range groups {
 		set.WriteString(strconv.Itoa(len(g)))
 		set.WriteByte(':')
 		set.WriteString(g)
 	}
-	k := ownedKey{sort: s, user: username, groupSet: set.String()}
+	k := ownedKey{order: o, user: username, groupSet: set.String()}
 	ix.ownedMu.Lock()
 	ranks, ok := ix.owned[k]
 	ix.ownedMu.Unlock()

@@ -40,6 +40,18 @@ func (b *background) start(f func(ctx context.Context)) bool {
 	return true
 }
 
+// startThen runs f in a goroutine with the background context and then
+// done; once the server is closed, it runs only done (at once). done
+// undoes what the caller set up for f, such as an "in progress" mark.
+func (b *background) startThen(f func(ctx context.Context), done func()) {
+	if !b.start(func(ctx context.Context) {
+		defer done()
+		f(ctx)
+	}) {
+		done()
+	}
+}
+
 // close cancels the work running and waits for it; nothing starts after.
 func (b *background) close() {
 	b.mu.Lock()

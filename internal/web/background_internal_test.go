@@ -36,4 +36,23 @@ func TestBackgroundClose(t *testing.T) {
 	if b.start(func(context.Context) { t.Error("work started after close") }) {
 		t.Error("start accepted after close")
 	}
+	// startThen: after close, only the undo runs, at once.
+	undone := false
+	b.startThen(func(context.Context) { t.Error("work started after close") }, func() { undone = true })
+	if !undone {
+		t.Error("startThen after close did not run done")
+	}
+}
+
+// TestBackgroundStartThen: done runs after the work, in its goroutine.
+func TestBackgroundStartThen(t *testing.T) {
+	b := testBackground(t)
+	var order []string
+	finished := make(chan struct{})
+	b.startThen(func(context.Context) { order = append(order, "work") },
+		func() { order = append(order, "done"); close(finished) })
+	<-finished
+	if len(order) != 2 || order[0] != "work" || order[1] != "done" {
+		t.Errorf("ran %v, want work then done", order)
+	}
 }

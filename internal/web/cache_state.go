@@ -90,19 +90,17 @@ func (s *Server) state(ctx context.Context) (*cacheState, error) {
 		start := !c.refreshing
 		c.refreshing = true
 		c.mu.Unlock()
-		done := func() {
-			c.mu.Lock()
-			c.refreshing = false
-			c.mu.Unlock()
-		}
-		if start && !s.bg.start(func(bctx context.Context) {
-			defer done()
-			_, _, err := c.flight.do(gen, func() (*cacheState, error) { return refresh(bctx) })
-			if err != nil && bctx.Err() == nil {
-				s.log.Warn("cluster state refresh failed", "err", err)
-			}
-		}) {
-			done()
+		if start {
+			s.bg.startThen(func(bctx context.Context) {
+				_, _, err := c.flight.do(gen, func() (*cacheState, error) { return refresh(bctx) })
+				if err != nil && bctx.Err() == nil {
+					s.log.Warn("cluster state refresh failed", "err", err)
+				}
+			}, func() {
+				c.mu.Lock()
+				c.refreshing = false
+				c.mu.Unlock()
+			})
 		}
 		return cur, nil
 	}

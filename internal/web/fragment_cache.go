@@ -78,6 +78,9 @@ type rowFrags struct {
 // fragmentOverhead is what a fragment is charged besides its bytes.
 const fragmentOverhead = 64
 
+// fragmentCharge is what fragment h is charged against the budget.
+func fragmentCharge(h template.HTML) int64 { return int64(len(h)) + fragmentOverhead }
+
 func newFragmentCache(budget int64) *fragmentCache {
 	return &fragmentCache{budget: budget, seed: maphash.MakeSeed()}
 }
@@ -102,8 +105,8 @@ func (sl *rowSlot) get(v uint64) (template.HTML, bool) {
 // charge is what rf's fragments are charged against the budget.
 func (rf *rowFrags) charge() int64 {
 	var c int64
-	for i := range rf.n {
-		c += int64(len(rf.html[i])) + fragmentOverhead
+	for _, h := range rf.html[:rf.n] {
+		c += fragmentCharge(h)
 	}
 	return c
 }
@@ -112,7 +115,7 @@ func (rf *rowFrags) charge() int64 {
 // index or of one being replaced), replacing the oldest when the slot is
 // full.
 func (f *fragmentCache) put(sl *rowSlot, v uint64, h template.HTML) {
-	size := int64(len(h)) + fragmentOverhead
+	size := fragmentCharge(h)
 	if size > f.budget {
 		return
 	}
@@ -130,11 +133,11 @@ func (f *fragmentCache) put(sl *rowSlot, v uint64, h template.HTML) {
 		i := slices.Index(nf.variant[:nf.n], v)
 		switch {
 		case i >= 0: // rendered meanwhile by another request
-			freed = int64(len(nf.html[i])) + fragmentOverhead
+			freed = fragmentCharge(nf.html[i])
 		case nf.n == maxRowVariants:
 			i = nf.next
 			nf.next = (nf.next + 1) % maxRowVariants
-			freed = int64(len(nf.html[i])) + fragmentOverhead
+			freed = fragmentCharge(nf.html[i])
 		default:
 			i = nf.n
 			nf.n++

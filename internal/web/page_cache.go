@@ -30,17 +30,16 @@ import (
 // use, which would cost more CPU than rendering it did.
 type cachedPage struct {
 	body []byte
-	etag string
 	// The ETag and Content-Length header values, made once (fixedHeader).
-	etagH, lengthH []string
-	uses           atomic.Int32 // times served, counted up to 2
+	etag, length []string
+	uses         atomic.Int32 // times served, counted up to 2
 
 	gzOnce sync.Once
 	gz     []byte
 }
 
 func newCachedPage(body []byte, etag string) *cachedPage {
-	return &cachedPage{body: body, etag: etag, etagH: []string{etag}, lengthH: []string{strconv.Itoa(len(body))}}
+	return &cachedPage{body: body, etag: []string{etag}, length: []string{strconv.Itoa(len(body))}}
 }
 
 // gzipped returns the page compressed (made at most once, with a writer
@@ -193,15 +192,15 @@ func etagMatches(header, etag string) bool {
 // after logout); the server-side cache does not depend on the browser's.
 func (s *Server) serveCached(w http.ResponseWriter, r *http.Request, key string, p *cachedPage) {
 	h := w.Header()
-	h["Etag"] = p.etagH
+	h["Etag"] = p.etag
 	h.Add("Vary", "Accept-Encoding")
 	s.pageCache.noStore.set(h)
-	if etagMatches(r.Header.Get("If-None-Match"), p.etag) {
+	if etagMatches(r.Header.Get("If-None-Match"), p.etag[0]) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
 	s.pageCache.html.set(h)
-	body, length := p.body, p.lengthH
+	body, length := p.body, p.length
 	if p.uses.Load() < 2 {
 		p.uses.Add(1)
 	}

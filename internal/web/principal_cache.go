@@ -119,13 +119,12 @@ func (s *Server) principal(ctx context.Context, uid int64, fresh bool) (*princip
 	now := time.Now()
 	if !fresh {
 		if e := c.cached(uid, now); e != nil {
-			if now.Sub(e.loadedAt) >= c.ttl/2 && c.startRefresh(uid) && !s.bg.start(func(bctx context.Context) {
-				defer c.endRefresh(uid)
-				if _, err := s.loadPrincipal(bctx, uid); err != nil && !errors.Is(err, store.ErrNotFound) && bctx.Err() == nil {
-					s.log.Warn("principal refresh failed", "user_id", uid, "err", err)
-				}
-			}) {
-				c.endRefresh(uid)
+			if now.Sub(e.loadedAt) >= c.ttl/2 && c.startRefresh(uid) {
+				s.bg.startThen(func(bctx context.Context) {
+					if _, err := s.loadPrincipal(bctx, uid); err != nil && !errors.Is(err, store.ErrNotFound) && bctx.Err() == nil {
+						s.log.Warn("principal refresh failed", "user_id", uid, "err", err)
+					}
+				}, func() { c.endRefresh(uid) })
 			}
 			return e, nil
 		}

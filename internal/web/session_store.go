@@ -95,20 +95,18 @@ func (s *sessionStore) Find(token string) ([]byte, bool, error) {
 			s.background[token] = true
 		}
 		s.mu.Unlock()
-		done := func() {
-			s.mu.Lock()
-			delete(s.background, token)
-			s.mu.Unlock()
-		}
-		if start && !s.bg.start(func(ctx context.Context) {
-			defer done()
-			if touch {
-				_ = s.touch(ctx, token, e, now)
-			} else {
-				_, _, _ = s.read(ctx, token, now)
-			}
-		}) {
-			done()
+		if start {
+			s.bg.startThen(func(ctx context.Context) {
+				if touch {
+					_ = s.touch(ctx, token, e, now)
+				} else {
+					_, _, _ = s.read(ctx, token, now)
+				}
+			}, func() {
+				s.mu.Lock()
+				delete(s.background, token)
+				s.mu.Unlock()
+			})
 		}
 		return e.b, true, nil
 	}
